@@ -1,0 +1,1 @@
+"""Storage backends shipped with stockkit, each registered as a plugin."""

@@ -1,0 +1,190 @@
+"""Every error stockkit raises.
+
+All of them derive from :class:`StockkitError`, so shop code can catch the whole family
+in one ``except`` clause, or a precise subclass when it wants to react to one failure.
+A call that raises leaves the inventory exactly as it was before the call.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "StockkitError",
+    "ValidationError",
+    "InvalidQuantity",
+    "InvalidCode",
+    "InvalidLocation",
+    "InvalidDate",
+    "NotFound",
+    "UnknownWarehouse",
+    "UnknownChannel",
+    "UnknownProduct",
+    "UnknownSku",
+    "UnknownOrder",
+    "UnknownOrderLine",
+    "UnknownShipment",
+    "UnknownTransfer",
+    "UnknownReplenishment",
+    "DuplicateCode",
+    "WarehouseWithoutLocation",
+    "WarehouseNotEmpty",
+    "ChannelWithoutWarehouses",
+    "InsufficientStock",
+    "InvalidStateTransition",
+    "HoldExpired",
+    "IdempotencyConflict",
+    "VersionConflict",
+    "ImportFailed",
+    "UnknownBackend",
+    "PluginError",
+]
+
+
+class StockkitError(Exception):
+    """Base class of every error stockkit raises."""
+
+
+class ValidationError(StockkitError, ValueError):
+    """An argument is malformed; nothing was read or changed."""
+
+
+class InvalidQuantity(ValidationError):
+    """A quantity is not a whole number in the accepted range (bool, float, NaN, negative,
+    zero where a positive number is needed, or beyond what a 64-bit integer holds)."""
+
+
+class InvalidCode(ValidationError):
+    """A code or reference (warehouse, channel, SKU, order, ...) is empty, too long, not a
+    string or contains control characters."""
+
+
+class InvalidLocation(ValidationError):
+    """Coordinates or a country code are out of range or malformed."""
+
+
+class InvalidDate(ValidationError):
+    """A date or time is of the wrong type, or a time carries no time zone."""
+
+
+class NotFound(StockkitError, LookupError):
+    """Something named by its code or id does not exist."""
+
+
+class UnknownWarehouse(NotFound):
+    """No warehouse has this code."""
+
+
+class UnknownChannel(NotFound):
+    """No channel has this code."""
+
+
+class UnknownProduct(NotFound):
+    """No product has this code."""
+
+
+class UnknownSku(NotFound):
+    """The product has no SKU with this code."""
+
+
+class UnknownOrder(NotFound):
+    """No order has this id."""
+
+
+class UnknownOrderLine(NotFound):
+    """The order has no line with this id."""
+
+
+class UnknownShipment(NotFound):
+    """No shipment has this id."""
+
+
+class UnknownTransfer(NotFound):
+    """No transfer has this id."""
+
+
+class UnknownReplenishment(NotFound):
+    """No replenishment has this id."""
+
+
+class DuplicateCode(StockkitError):
+    """Something with this code or id exists already; codes are unique."""
+
+
+class WarehouseWithoutLocation(StockkitError):
+    """An active warehouse needs a location: set latitude and longitude first."""
+
+
+class WarehouseNotEmpty(StockkitError):
+    """The warehouse still holds stock, bookings, incoming stock or transfers in transit;
+    deactivate it instead, or delete it with ``force=True``."""
+
+
+class ChannelWithoutWarehouses(StockkitError):
+    """The channel has no linked active warehouse, so it cannot take orders."""
+
+
+class InsufficientStock(StockkitError):
+    """The stock cannot cover the request without overselling or breaking bookings and
+    safety stock.
+
+    Attributes:
+        sku: the SKU code that is short.
+        requested: the quantity asked for.
+        available: the quantity that could have been given.
+        warehouse: the warehouse that is short, or ``None`` when the shortage is over a
+            channel's warehouses.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sku: str | None = None,
+        requested: int | None = None,
+        available: int | None = None,
+        warehouse: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.sku = sku
+        self.requested = requested
+        self.available = available
+        self.warehouse = warehouse
+
+
+class InvalidStateTransition(StockkitError):
+    """The operation does not apply to the object's current state (receiving a transfer
+    twice, cancelling a cancelled shipment, shipping an unconfirmed hold, ...)."""
+
+
+class HoldExpired(InvalidStateTransition):
+    """The hold expired before it was confirmed; place the order again."""
+
+
+class IdempotencyConflict(StockkitError):
+    """The idempotency key was used before with different arguments; use a new key."""
+
+
+class VersionConflict(StockkitError):
+    """The level changed since it was read (its version is not the expected one); read it
+    again and retry."""
+
+
+class ImportFailed(ValidationError):
+    """A CSV import found bad rows; nothing was imported.
+
+    Attributes:
+        problems: ``(line_number, message)`` pairs, one per bad row.
+    """
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        shown = "; ".join(f"line {n}: {msg}" for n, msg in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        super().__init__(f"CSV import failed, nothing was imported: {shown}{more}")
+
+
+class UnknownBackend(StockkitError):
+    """No storage backend is registered for the URL's scheme."""
+
+
+class PluginError(StockkitError):
+    """A plugin could not be loaded or is misconfigured."""

@@ -1,0 +1,1412 @@
+"""The inventory service: the one object through which shop code does everything.
+
+:class:`Inventory` validates every argument first, then runs the operation in one store
+transaction: either all of it happens, ledger entries included, or none of it does.
+Every mutating method takes ``idempotency_key`` (a repeat returns the first result and
+changes nothing; the same key with other arguments raises
+:class:`~stockkit.errors.IdempotencyConflict`) and ``actor`` (who is recorded in the
+ledger).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, Any, TypeVar
+
+import attrs
+import pluggy
+
+from stockkit import codec
+from stockkit.allocation import LineRequest, allocate_sequential
+from stockkit.errors import (
+    ChannelWithoutWarehouses,
+    DuplicateCode,
+    HoldExpired,
+    IdempotencyConflict,
+    InsufficientStock,
+    InvalidQuantity,
+    InvalidStateTransition,
+    UnknownChannel,
+    UnknownOrder,
+    UnknownOrderLine,
+    UnknownProduct,
+    UnknownReplenishment,
+    UnknownShipment,
+    UnknownSku,
+    UnknownTransfer,
+    UnknownWarehouse,
+    ValidationError,
+    WarehouseNotEmpty,
+    WarehouseWithoutLocation,
+)
+from stockkit.model import (
+    Booking,
+    Channel,
+    ChannelLink,
+    InventoryConfig,
+    LedgerEntry,
+    LedgerKind,
+    Level,
+    Order,
+    OrderLine,
+    Placement,
+    Product,
+    ProductStatus,
+    Replenishment,
+    ReplenishmentStatus,
+    Shipment,
+    ShipmentStatus,
+    Sku,
+    StockSummary,
+    Transfer,
+    TransferStatus,
+    VerifyReport,
+    Warehouse,
+)
+from stockkit.store import Change, LedgerQuery, LevelKey, Store, Transaction
+from stockkit.validation import (
+    check_code,
+    check_country_code,
+    check_date,
+    check_datetime,
+    check_delta,
+    check_latitude,
+    check_longitude,
+    check_optional_code,
+    check_priority,
+    check_quantity,
+    check_text,
+)
+from stockkit.verification import find_discrepancies
+
+__all__ = ["Inventory", "LineInput"]
+
+T = TypeVar("T")
+#: An order line as shop code may give it: an :class:`OrderLine`, or ``(sku, quantity)``
+#: (line ids are then numbered ``"1"``, ``"2"``, ...).
+LineInput = OrderLine | tuple[str, int]
+
+_WAREHOUSE_TEXT_FIELDS = ("description", "street1", "street2", "street3", "city", "postal_code", "region_code")
+_WAREHOUSE_UPDATABLE = ("name", *_WAREHOUSE_TEXT_FIELDS, "country_code", "latitude", "longitude")
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@attrs.frozen
+class _Context:
+    now: dt.datetime
+    actor: str | None
+
+
+class Inventory:
+    """A multi-warehouse inventory on one store. Get one with :func:`stockkit.open`.
+
+    >>> import stockkit
+    >>> inv = stockkit.open("memory://")
+    >>> inv.create_warehouse("ams", "Amsterdam", latitude=52.37, longitude=4.90, active=True).active
+    True
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        plugins: pluggy.PluginManager,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        actor: str | None = None,
+    ) -> None:
+        self._store = store
+        self.plugins = plugins
+        """The inventory's own plugin manager."""
+        self._clock = clock or _utc_now
+        self._actor = check_optional_code(actor, "actor")
+
+    # -- plumbing ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the store's connections and files."""
+        self._store.close()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _now(self) -> dt.datetime:
+        return check_datetime(self._clock(), "the clock's time")
+
+    def _mutate(
+        self,
+        operation: str,
+        arguments: dict[str, Any],
+        work: Callable[[Transaction, _Context], T],
+        idempotency_key: str | None,
+        actor: str | None,
+    ) -> T:
+        """Run ``work`` in one transaction, honouring the idempotency key."""
+        key = check_optional_code(idempotency_key, "idempotency key")
+        who = check_optional_code(actor, "actor") or self._actor
+        digest = codec.fingerprint(operation, arguments) if key is not None else ""
+        with self._store.transaction() as tx:
+            if key is not None:
+                recorded = tx.get_idempotency(key)
+                if recorded is not None:
+                    if recorded[0] != digest:
+                        raise IdempotencyConflict(
+                            f"idempotency key {key!r} was used before with other arguments "
+                            f"(or another operation than {operation}); use a new key"
+                        )
+                    return codec.decode(recorded[1])  # type: ignore[no-any-return]
+            result = work(tx, _Context(self._now(), who))
+            if key is not None:
+                tx.put_idempotency(key, digest, codec.encode(result))
+        return result
+
+    def _read(self, work: Callable[[Transaction], T]) -> T:
+        with self._store.transaction() as tx:
+            return work(tx)
+
+    # -- warehouses --------------------------------------------------------------------
+    def create_warehouse(
+        self,
+        code: str,
+        name: str,
+        *,
+        active: bool = False,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+        **fields: Any,
+    ) -> Warehouse:
+        """Create a warehouse, inactive unless ``active=True``.
+
+        ``fields`` may set ``description``, ``street1``, ``street2``, ``street3``,
+        ``city``, ``postal_code``, ``region_code``, ``country_code`` (ISO 3166 two
+        letters), ``latitude`` and ``longitude``. An active warehouse needs both
+        coordinates. Raises :class:`~stockkit.errors.DuplicateCode` if the code is taken.
+        """
+        values = _check_warehouse_fields({"name": name, **fields}, required_name=True)
+        warehouse = Warehouse(code=check_code(code, "warehouse code"), active=_check_flag(active, "active"), **values)
+        if warehouse.active and not warehouse.has_location:
+            raise WarehouseWithoutLocation(
+                f"warehouse {warehouse.code!r} cannot be created active without a location: "
+                "give latitude and longitude"
+            )
+
+        def work(tx: Transaction, ctx: _Context) -> Warehouse:
+            tx.insert_warehouse(warehouse)
+            return warehouse
+
+        return self._mutate("create_warehouse", {"w": warehouse}, work, idempotency_key, actor)
+
+    def update_warehouse(
+        self, code: str, *, idempotency_key: str | None = None, actor: str | None = None, **changes: Any
+    ) -> Warehouse:
+        """Change some of a warehouse's fields (any of those :meth:`create_warehouse`
+        takes, and ``name``); use :meth:`activate_warehouse` and
+        :meth:`deactivate_warehouse` for ``active``."""
+        code = check_code(code, "warehouse code")
+        values = _check_warehouse_fields(changes, required_name=False)
+
+        def work(tx: Transaction, ctx: _Context) -> Warehouse:
+            updated = attrs.evolve(_warehouse(tx, code), **values)
+            if updated.active and not updated.has_location:
+                raise WarehouseWithoutLocation(
+                    f"warehouse {code!r} is active and must keep its location; deactivate it first"
+                )
+            tx.update_warehouse(updated)
+            return updated
+
+        return self._mutate("update_warehouse", {"code": code, **values}, work, idempotency_key, actor)
+
+    def activate_warehouse(
+        self, code: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Warehouse:
+        """Make a warehouse count for availability and allocation; it needs a location."""
+        return self._set_active(code, True, idempotency_key, actor)
+
+    def deactivate_warehouse(
+        self, code: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Warehouse:
+        """Retire a warehouse from availability and allocation, keeping its stock and
+        bookings (the normal way to retire one)."""
+        return self._set_active(code, False, idempotency_key, actor)
+
+    def _set_active(self, code: str, active: bool, key: str | None, actor: str | None) -> Warehouse:
+        code = check_code(code, "warehouse code")
+
+        def work(tx: Transaction, ctx: _Context) -> Warehouse:
+            warehouse = _warehouse(tx, code)
+            if active and not warehouse.has_location:
+                raise WarehouseWithoutLocation(
+                    f"warehouse {code!r} has no location: set latitude and longitude with "
+                    "update_warehouse before activating it"
+                )
+            updated = attrs.evolve(warehouse, active=active)
+            tx.update_warehouse(updated)
+            return updated
+
+        return self._mutate("set_warehouse_active", {"code": code, "active": active}, work, key, actor)
+
+    def delete_warehouse(
+        self, code: str, *, force: bool = False, idempotency_key: str | None = None, actor: str | None = None
+    ) -> None:
+        """Delete a warehouse.
+
+        Refused with :class:`~stockkit.errors.WarehouseNotEmpty` while it holds stock,
+        bookings, incoming replenishments or transfers in transit, unless ``force``: a
+        forced delete releases its bookings, cancels its replenishments and the transfers
+        bound for it (back to their source), removes its levels and writes the ledger
+        entries that say so.
+        """
+        code = check_code(code, "warehouse code")
+        force = _check_flag(force, "force")
+
+        def work(tx: Transaction, ctx: _Context) -> None:
+            _warehouse(tx, code)
+            levels = tx.levels(warehouses=[code])
+            bookings = [b for b in tx.bookings() if b.warehouse == code]
+            open_repl = [r for r in tx.replenishments(warehouse=code) if r.open_quantity]
+            moving = [t for t in tx.transfers(warehouse=code) if t.status is TransferStatus.IN_TRANSIT]
+            held = [lv for lv in levels if lv.on_hand or lv.safety or lv.booked or lv.incoming]
+            if not force and (held or bookings or open_repl or moving):
+                raise WarehouseNotEmpty(
+                    f"warehouse {code!r} still has {len(held)} stocked levels, {len(bookings)} bookings, "
+                    f"{len(open_repl)} open replenishments and {len(moving)} transfers in transit; "
+                    "deactivate it instead, or delete it with force=True"
+                )
+            reason = f"warehouse {code} deleted"
+            changes = [
+                Change(LedgerKind.RELEASED, b.sku, code, booked=-b.quantity, reason=reason,
+                       order_id=b.order_id, line_id=b.line_id)
+                for b in bookings
+            ]
+            for r in open_repl:
+                changes.append(Change(LedgerKind.CANCELLED, r.sku, code, incoming=-r.open_quantity,
+                                      reason=reason, reference=r.replenishment_id))
+                tx.put_replenishment(attrs.evolve(r, status=ReplenishmentStatus.CANCELLED))
+            for t in moving:
+                if t.destination == code:
+                    changes.append(Change(LedgerKind.MOVED, t.sku, t.source, on_hand=t.quantity,
+                                          reason=f"transfer cancelled: {reason}", reference=t.transfer_id))
+                    tx.put_transfer(attrs.evolve(t, status=TransferStatus.CANCELLED, closed_at=ctx.now))
+            for lv in levels:
+                if lv.on_hand or lv.safety:
+                    changes.append(Change(LedgerKind.REMOVED, lv.sku, code, on_hand=-lv.on_hand,
+                                          safety=-lv.safety, reason=reason, allow_negative_available=True))
+            tx.delete_bookings([(b.order_id, b.line_id, code) for b in bookings])
+            if changes:
+                tx.apply(changes, at=ctx.now, actor=ctx.actor)
+            tx.delete_warehouse(code)
+
+        self._mutate("delete_warehouse", {"code": code, "force": force}, work, idempotency_key, actor)
+
+    def get_warehouse(self, code: str) -> Warehouse:
+        """The warehouse with this code; :class:`~stockkit.errors.UnknownWarehouse` if none."""
+        code = check_code(code, "warehouse code")
+        return self._read(lambda tx: _warehouse(tx, code))
+
+    def warehouses(self, *, active: bool | None = None, search: str | None = None) -> list[Warehouse]:
+        """Warehouses by code, optionally only active (or inactive) ones, or those whose
+        name or city contains ``search`` or whose country code is ``search``."""
+        if active is not None:
+            active = _check_flag(active, "active")
+        text = check_text(search, "search") if search is not None else None
+        return self._read(lambda tx: tx.list_warehouses(active=active, search=text or None))
+
+    # -- channels ----------------------------------------------------------------------
+    def create_channel(
+        self, code: str, name: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Channel:
+        """Create a sales channel; it takes orders once an active warehouse is linked."""
+        channel = Channel(check_code(code, "channel code"), check_text(name, "channel name", required=True))
+
+        def work(tx: Transaction, ctx: _Context) -> Channel:
+            tx.insert_channel(channel)
+            return channel
+
+        return self._mutate("create_channel", {"c": channel}, work, idempotency_key, actor)
+
+    def link_warehouse(
+        self,
+        channel: str,
+        warehouse: str,
+        *,
+        priority: int = 0,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> ChannelLink:
+        """Let a warehouse serve a channel; allocation draws on lower ``priority`` first
+        (ties by warehouse code). Linking again changes the priority."""
+        link = ChannelLink(
+            check_code(channel, "channel code"), check_code(warehouse, "warehouse code"), check_priority(priority)
+        )
+
+        def work(tx: Transaction, ctx: _Context) -> ChannelLink:
+            _channel(tx, link.channel)
+            _warehouse(tx, link.warehouse)
+            tx.put_link(link)
+            return link
+
+        return self._mutate("link_warehouse", {"l": link}, work, idempotency_key, actor)
+
+    def unlink_warehouse(
+        self, channel: str, warehouse: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> bool:
+        """Stop a warehouse serving a channel; return whether it did. Existing bookings
+        stay where they are."""
+        channel = check_code(channel, "channel code")
+        warehouse = check_code(warehouse, "warehouse code")
+
+        def work(tx: Transaction, ctx: _Context) -> bool:
+            _channel(tx, channel)
+            _warehouse(tx, warehouse)
+            return tx.delete_link(channel, warehouse)
+
+        return self._mutate("unlink_warehouse", {"c": channel, "w": warehouse}, work, idempotency_key, actor)
+
+    def channels(self) -> list[Channel]:
+        """Channels by code."""
+        return self._read(lambda tx: tx.list_channels())
+
+    def get_channel(self, code: str) -> Channel:
+        """The channel with this code; :class:`~stockkit.errors.UnknownChannel` if none."""
+        code = check_code(code, "channel code")
+        return self._read(lambda tx: _channel(tx, code))
+
+    def channel_links(self, channel: str) -> list[ChannelLink]:
+        """The channel's warehouse links in allocation order (priority, then code)."""
+        channel = check_code(channel, "channel code")
+
+        def read(tx: Transaction) -> list[ChannelLink]:
+            _channel(tx, channel)
+            return tx.links(channel=channel)
+
+        return self._read(read)
+
+    # -- products and SKUs -------------------------------------------------------------
+    def create_product(
+        self,
+        code: str,
+        name: str,
+        *,
+        status: ProductStatus | str = ProductStatus.DRAFT,
+        config: InventoryConfig | None = None,
+        display_date: dt.datetime | None = None,
+        expiration_date: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Product:
+        """Create a product with its inventory configuration (Liferay's defaults unless
+        given)."""
+        product = Product(
+            code=check_code(code, "product code"),
+            name=check_text(name, "product name", required=True),
+            status=_check_status(status),
+            config=_check_config(config if config is not None else InventoryConfig()),
+            display_date=_optional_datetime(display_date, "display date"),
+            expiration_date=_optional_datetime(expiration_date, "expiration date"),
+        )
+
+        def work(tx: Transaction, ctx: _Context) -> Product:
+            tx.insert_product(product)
+            return product
+
+        return self._mutate("create_product", {"p": product}, work, idempotency_key, actor)
+
+    def update_product(
+        self, code: str, *, idempotency_key: str | None = None, actor: str | None = None, **changes: Any
+    ) -> Product:
+        """Change some of ``name``, ``status``, ``config``, ``display_date`` and
+        ``expiration_date``."""
+        code = check_code(code, "product code")
+        checks: dict[str, Callable[[Any], Any]] = {
+            "name": lambda v: check_text(v, "product name", required=True),
+            "status": _check_status,
+            "config": _check_config,
+            "display_date": lambda v: _optional_datetime(v, "display date"),
+            "expiration_date": lambda v: _optional_datetime(v, "expiration date"),
+        }
+        values = _check_changes(changes, checks, "product")
+
+        def work(tx: Transaction, ctx: _Context) -> Product:
+            updated = attrs.evolve(_product(tx, code), **values)
+            tx.update_product(updated)
+            return updated
+
+        return self._mutate("update_product", {"code": code, **values}, work, idempotency_key, actor)
+
+    def get_product(self, code: str) -> Product:
+        """The product with this code; :class:`~stockkit.errors.UnknownProduct` if none."""
+        code = check_code(code, "product code")
+        return self._read(lambda tx: _product(tx, code))
+
+    def products(self) -> list[Product]:
+        """Products by code."""
+        return self._read(lambda tx: tx.list_products())
+
+    def add_sku(
+        self,
+        product: str,
+        code: str,
+        *,
+        published: bool = True,
+        purchasable: bool = True,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Sku:
+        """Give a product a SKU. Stock is kept per SKU code, so products sharing a code
+        share its stock."""
+        sku = Sku(
+            check_code(product, "product code"),
+            check_code(code, "SKU code"),
+            _check_flag(published, "published"),
+            _check_flag(purchasable, "purchasable"),
+        )
+
+        def work(tx: Transaction, ctx: _Context) -> Sku:
+            _product(tx, sku.product)
+            tx.insert_sku(sku)
+            return sku
+
+        return self._mutate("add_sku", {"s": sku}, work, idempotency_key, actor)
+
+    def update_sku(
+        self, product: str, code: str, *, idempotency_key: str | None = None, actor: str | None = None,
+        **changes: Any,
+    ) -> Sku:
+        """Change a SKU's ``published`` or ``purchasable`` flag."""
+        product = check_code(product, "product code")
+        code = check_code(code, "SKU code")
+        checks: dict[str, Callable[[Any], Any]] = {
+            "published": lambda v: _check_flag(v, "published"),
+            "purchasable": lambda v: _check_flag(v, "purchasable"),
+        }
+        values = _check_changes(changes, checks, "SKU")
+
+        def work(tx: Transaction, ctx: _Context) -> Sku:
+            _product(tx, product)
+            sku = tx.get_sku(product, code)
+            if sku is None:
+                raise UnknownSku(f"product {product!r} has no SKU {code!r}; add it with add_sku")
+            updated = attrs.evolve(sku, **values)
+            tx.update_sku(updated)
+            return updated
+
+        return self._mutate("update_sku", {"p": product, "c": code, **values}, work, idempotency_key, actor)
+
+    def skus(self, product: str | None = None) -> list[Sku]:
+        """SKUs, of one product or of all, by product then code."""
+        product = check_optional_code(product, "product code")
+
+        def read(tx: Transaction) -> list[Sku]:
+            if product is not None:
+                _product(tx, product)
+            return tx.list_skus(product=product)
+
+        return self._read(read)
+
+    # -- levels ------------------------------------------------------------------------
+    def set_level(
+        self,
+        sku: str,
+        warehouse: str,
+        *,
+        on_hand: int | None = None,
+        safety: int | None = None,
+        reason: str = "",
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Level:
+        """Set the on-hand and/or safety stock of a SKU at a warehouse to absolute values.
+
+        Refused with :class:`~stockkit.errors.InsufficientStock` when it would leave less
+        available than is booked, and with :class:`~stockkit.errors.VersionConflict` when
+        ``expected_version`` is given and the level has changed since.
+        """
+        sku = check_code(sku, "SKU code")
+        warehouse = check_code(warehouse, "warehouse code")
+        if on_hand is None and safety is None:
+            raise ValidationError("set_level needs on_hand, safety or both")
+        new_on_hand = None if on_hand is None else check_quantity(on_hand, "on_hand", allow_zero=True)
+        new_safety = None if safety is None else check_quantity(safety, "safety", allow_zero=True)
+        reason = check_text(reason, "reason")
+        version = _optional_version(expected_version)
+        arguments = {"s": sku, "w": warehouse, "o": new_on_hand, "f": new_safety, "r": reason, "v": version}
+
+        def work(tx: Transaction, ctx: _Context) -> Level:
+            _warehouse(tx, warehouse)
+            current = tx.get_levels([(sku, warehouse)]).get((sku, warehouse)) or Level(sku, warehouse)
+            change = Change(
+                LedgerKind.SET, sku, warehouse,
+                on_hand=0 if new_on_hand is None else new_on_hand - current.on_hand,
+                safety=0 if new_safety is None else new_safety - current.safety,
+                reason=reason, expected_version=version,
+            )
+            tx.apply([change], at=ctx.now, actor=ctx.actor)
+            return self._levels_now(tx, [(sku, warehouse)], ctx.now)[0]
+
+        return self._mutate("set_level", arguments, work, idempotency_key, actor)
+
+    def adjust(
+        self,
+        sku: str,
+        warehouse: str,
+        delta: int,
+        reason: str,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Level:
+        """Change the on-hand stock by a signed ``delta`` (a count, damage, a return), with
+        a ``reason`` for the ledger. A negative delta cannot take more than is available."""
+        sku = check_code(sku, "SKU code")
+        warehouse = check_code(warehouse, "warehouse code")
+        delta = check_delta(delta)
+        reason = check_text(reason, "reason", required=True)
+        version = _optional_version(expected_version)
+        arguments = {"s": sku, "w": warehouse, "d": delta, "r": reason, "v": version}
+
+        def work(tx: Transaction, ctx: _Context) -> Level:
+            _warehouse(tx, warehouse)
+            change = Change(LedgerKind.ADJUSTED, sku, warehouse, on_hand=delta, reason=reason,
+                            expected_version=version)
+            tx.apply([change], at=ctx.now, actor=ctx.actor)
+            return self._levels_now(tx, [(sku, warehouse)], ctx.now)[0]
+
+        return self._mutate("adjust", arguments, work, idempotency_key, actor)
+
+    # -- orders ------------------------------------------------------------------------
+    def place_order(
+        self,
+        order_id: str,
+        channel: str,
+        lines: Iterable[LineInput],
+        *,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Placement:
+        """Book every line of an order, or none of them.
+
+        Each line is allocated to the channel's active warehouses in link-priority order,
+        split over several when the first is short. Raises
+        :class:`~stockkit.errors.InsufficientStock` (nothing booked) when the channel
+        cannot supply a line, and :class:`~stockkit.errors.ChannelWithoutWarehouses` when
+        no active warehouse serves the channel.
+        """
+        return self._place(order_id, channel, lines, None, idempotency_key, actor)
+
+    def hold(
+        self,
+        order_id: str,
+        channel: str,
+        lines: Iterable[LineInput],
+        *,
+        ttl: dt.timedelta,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Placement:
+        """Like :meth:`place_order`, but the bookings are a hold that counts for nothing
+        once ``ttl`` has passed, unless :meth:`confirm_hold` is called before."""
+        if not isinstance(ttl, dt.timedelta) or ttl <= dt.timedelta(0):
+            raise ValidationError(f"ttl must be a positive datetime.timedelta, got {ttl!r}")
+        return self._place(order_id, channel, lines, ttl, idempotency_key, actor)
+
+    def _place(
+        self,
+        order_id: str,
+        channel: str,
+        lines: Iterable[LineInput],
+        ttl: dt.timedelta | None,
+        key: str | None,
+        actor: str | None,
+    ) -> Placement:
+        order_id = check_code(order_id, "order id")
+        channel = check_code(channel, "channel code")
+        order_lines = _check_lines(lines)
+
+        def work(tx: Transaction, ctx: _Context) -> Placement:
+            _channel(tx, channel)
+            if tx.get_order(order_id) is not None:
+                raise DuplicateCode(f"order {order_id!r} exists already; order ids are unique")
+            route = _route(tx, channel)
+            skus = sorted({line.sku for line in order_lines})
+            keys = [(s, w) for s in skus for w in route]
+            available = {k: lv.available for k, lv in zip(keys, self._levels_now(tx, keys, ctx.now))}
+            plan = allocate_sequential(
+                [LineRequest(line.line_id, line.sku, line.quantity) for line in order_lines], route, available
+            )
+            for allocated in plan:
+                if not allocated.filled:
+                    can = sum(max(available.get((allocated.sku, w), 0), 0) for w in route)
+                    raise InsufficientStock(
+                        f"order {order_id!r} line {allocated.line_id!r}: channel {channel!r} cannot supply "
+                        f"{allocated.quantity} of {allocated.sku} ({can} available to the whole order); "
+                        "nothing was booked",
+                        sku=allocated.sku, requested=allocated.quantity, available=can,
+                    )
+            expires = None if ttl is None else ctx.now + ttl
+            kind = LedgerKind.BOOKED if ttl is None else LedgerKind.HELD
+            bookings = tuple(
+                Booking(order_id, a.line_id, a.sku, w, channel, q, expires) for a in plan for w, q in a.taken
+            )
+            tx.apply(
+                [Change(kind, b.sku, b.warehouse, booked=b.quantity, order_id=order_id, line_id=b.line_id)
+                 for b in bookings],
+                at=ctx.now, actor=ctx.actor,
+            )
+            order = Order(order_id, channel, order_lines, ctx.now, expires)
+            tx.insert_order(order)
+            tx.put_bookings(bookings)
+            return Placement(order, bookings)
+
+        arguments = {"o": order_id, "c": channel, "l": order_lines, "t": ttl}
+        return self._mutate("hold" if ttl else "place_order", arguments, work, key, actor)
+
+    def confirm_hold(
+        self, order_id: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Placement:
+        """Turn an unexpired hold into a firm booking; :class:`~stockkit.errors.HoldExpired`
+        if its time has passed."""
+        order_id = check_code(order_id, "order id")
+
+        def work(tx: Transaction, ctx: _Context) -> Placement:
+            order = _order(tx, order_id)
+            if order.expires_at is None:
+                raise InvalidStateTransition(f"order {order_id!r} is not a hold (or is confirmed already)")
+            if order.expires_at <= ctx.now:
+                raise HoldExpired(f"the hold of order {order_id!r} expired at {order.expires_at}; place it again")
+            bookings = tuple(attrs.evolve(b, expires_at=None) for b in tx.bookings(order_id=order_id))
+            tx.put_bookings(bookings)
+            tx.apply(
+                [Change(LedgerKind.CONFIRMED, b.sku, b.warehouse, order_id=order_id, line_id=b.line_id)
+                 for b in bookings],
+                at=ctx.now, actor=ctx.actor,
+            )
+            confirmed = attrs.evolve(order, expires_at=None)
+            tx.update_order(confirmed)
+            return Placement(confirmed, bookings)
+
+        return self._mutate("confirm_hold", {"o": order_id}, work, idempotency_key, actor)
+
+    def release(
+        self,
+        order_id: str,
+        line_id: str | None = None,
+        *,
+        reason: str = "",
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> tuple[Booking, ...]:
+        """Cancel an order (or one line of it): release its bookings and return them.
+        Releasing what holds nothing any more releases nothing."""
+        order_id = check_code(order_id, "order id")
+        line_id = check_optional_code(line_id, "line id")
+        reason = check_text(reason, "reason")
+
+        def work(tx: Transaction, ctx: _Context) -> tuple[Booking, ...]:
+            order = _order(tx, order_id)
+            if line_id is not None and order.line(line_id) is None:
+                raise UnknownOrderLine(f"order {order_id!r} has no line {line_id!r}")
+            released = tuple(tx.bookings(order_id=order_id, line_id=line_id))
+            tx.apply(
+                [Change(LedgerKind.EXPIRED if b.expired(ctx.now) else LedgerKind.RELEASED, b.sku, b.warehouse,
+                        booked=-b.quantity, reason=reason, order_id=order_id, line_id=b.line_id)
+                 for b in released],
+                at=ctx.now, actor=ctx.actor,
+            )
+            tx.delete_bookings([(b.order_id, b.line_id, b.warehouse) for b in released])
+            return released
+
+        return self._mutate("release", {"o": order_id, "l": line_id, "r": reason}, work, idempotency_key, actor)
+
+    def ship(
+        self,
+        order_id: str,
+        line_id: str,
+        warehouse: str,
+        quantity: int,
+        *,
+        shipment_id: str | None = None,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Shipment:
+        """Record that ``quantity`` units of an order line left ``warehouse``: its booking
+        and on-hand stock there go down.
+
+        If the line is booked elsewhere, the booking moves to ``warehouse`` first, which
+        must be able to supply it (else :class:`~stockkit.errors.InsufficientStock`). The
+        quantity cannot exceed the line's open (booked) quantity nor the warehouse's on-hand
+        stock. ``shipment_id`` defaults to a generated ``S-<n>``.
+        """
+        order_id = check_code(order_id, "order id")
+        line_id = check_code(line_id, "line id")
+        warehouse = check_code(warehouse, "warehouse code")
+        quantity = check_quantity(quantity)
+        shipment_id = check_optional_code(shipment_id, "shipment id")
+        arguments = {"o": order_id, "l": line_id, "w": warehouse, "q": quantity, "s": shipment_id}
+
+        def work(tx: Transaction, ctx: _Context) -> Shipment:
+            order = _order(tx, order_id)
+            line = order.line(line_id)
+            if line is None:
+                raise UnknownOrderLine(f"order {order_id!r} has no line {line_id!r}")
+            _warehouse(tx, warehouse)
+            if order.expires_at is not None:
+                if order.expires_at <= ctx.now:
+                    raise HoldExpired(f"the hold of order {order_id!r} expired at {order.expires_at}")
+                raise InvalidStateTransition(f"order {order_id!r} is an unconfirmed hold: confirm_hold it first")
+            sid = shipment_id or f"S-{tx.next_id('shipment')}"
+            if tx.get_shipment(sid) is not None:
+                raise DuplicateCode(f"shipment {sid!r} exists already; shipment ids are unique")
+            bookings = tx.bookings(order_id=order_id, line_id=line_id)
+            open_units = sum(b.quantity for b in bookings)
+            if quantity > open_units:
+                raise InvalidQuantity(
+                    f"order {order_id!r} line {line_id!r} has {open_units} units open; cannot ship {quantity}"
+                )
+            at_target = sum(b.quantity for b in bookings if b.warehouse == warehouse)
+            changes, updated = _move_booking(bookings, warehouse, quantity - at_target, order, sid, tx)
+            changes.append(Change(LedgerKind.CONSUMED, line.sku, warehouse, on_hand=-quantity, booked=-quantity,
+                                  order_id=order_id, line_id=line_id, reference=sid))
+            updated[warehouse] = updated.get(warehouse, at_target) - quantity
+            tx.apply(changes, at=ctx.now, actor=ctx.actor)
+            _write_line_bookings(tx, order, line, updated)
+            shipment = Shipment(sid, order_id, line_id, line.sku, warehouse, quantity, ctx.now)
+            tx.put_shipment(shipment)
+            return shipment
+
+        return self._mutate("ship", arguments, work, idempotency_key, actor)
+
+    def cancel_shipment(
+        self, shipment_id: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Shipment:
+        """Undo a shipment: its units go back on hand at its warehouse and are booked for
+        the line again."""
+        shipment_id = check_code(shipment_id, "shipment id")
+
+        def work(tx: Transaction, ctx: _Context) -> Shipment:
+            shipment = tx.get_shipment(shipment_id)
+            if shipment is None:
+                raise UnknownShipment(f"no shipment has id {shipment_id!r}")
+            if shipment.status is ShipmentStatus.CANCELLED:
+                raise InvalidStateTransition(f"shipment {shipment_id!r} is cancelled already")
+            order = _order(tx, shipment.order_id)
+            line = order.line(shipment.line_id)
+            assert line is not None
+            tx.apply(
+                [Change(LedgerKind.RESTORED, shipment.sku, shipment.warehouse, on_hand=shipment.quantity,
+                        booked=shipment.quantity, order_id=shipment.order_id, line_id=shipment.line_id,
+                        reference=shipment_id)],
+                at=ctx.now, actor=ctx.actor,
+            )
+            current = {b.warehouse: b.quantity for b in tx.bookings(order_id=order.order_id, line_id=line.line_id)}
+            current[shipment.warehouse] = current.get(shipment.warehouse, 0) + shipment.quantity
+            _write_line_bookings(tx, order, line, current)
+            cancelled = attrs.evolve(shipment, status=ShipmentStatus.CANCELLED)
+            tx.put_shipment(cancelled)
+            return cancelled
+
+        return self._mutate("cancel_shipment", {"s": shipment_id}, work, idempotency_key, actor)
+
+    def sweep_expired_holds(self, *, batch_size: int = 1000, actor: str | None = None) -> int:
+        """Release holds whose time has passed, in batches of one transaction each, and
+        return how many were released. Expired holds count for nothing even before this
+        runs; sweeping only tidies them and writes their ``expired`` ledger entries.
+        Repeating a sweep is harmless, so it takes no idempotency key."""
+        batch_size = check_quantity(batch_size, "batch_size")
+        total = 0
+        while True:
+            def work(tx: Transaction, ctx: _Context) -> int:
+                expired = tx.expired_holds(ctx.now, batch_size)
+                tx.apply(
+                    [Change(LedgerKind.EXPIRED, b.sku, b.warehouse, booked=-b.quantity,
+                            reason="hold expired", order_id=b.order_id, line_id=b.line_id) for b in expired],
+                    at=ctx.now, actor=ctx.actor,
+                )
+                tx.delete_bookings([(b.order_id, b.line_id, b.warehouse) for b in expired])
+                return len(expired)
+
+            swept = self._mutate("sweep_expired_holds", {}, work, None, actor)
+            total += swept
+            if swept < batch_size:
+                return total
+
+    def get_order(self, order_id: str) -> Placement:
+        """An order and its current bookings (holds included)."""
+        order_id = check_code(order_id, "order id")
+
+        def read(tx: Transaction) -> Placement:
+            return Placement(_order(tx, order_id), tuple(tx.bookings(order_id=order_id)))
+
+        return self._read(read)
+
+    def shipments(self, order_id: str | None = None) -> list[Shipment]:
+        """Shipments, of one order or all, by id."""
+        order_id = check_optional_code(order_id, "order id")
+        return self._read(lambda tx: tx.shipments(order_id=order_id))
+
+    # -- transfers ---------------------------------------------------------------------
+    def transfer(
+        self,
+        sku: str,
+        source: str,
+        destination: str,
+        quantity: int,
+        *,
+        transfer_id: str | None = None,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Transfer:
+        """Send units of a SKU from one warehouse to another. They leave the source now
+        (no more than it can give without breaking its bookings and safety stock) and
+        belong to neither warehouse until :meth:`receive_transfer`."""
+        sku = check_code(sku, "SKU code")
+        source = check_code(source, "source warehouse code")
+        destination = check_code(destination, "destination warehouse code")
+        if source == destination:
+            raise ValidationError(f"a transfer needs two different warehouses, got {source!r} twice")
+        quantity = check_quantity(quantity)
+        transfer_id = check_optional_code(transfer_id, "transfer id")
+        arguments = {"s": sku, "f": source, "t": destination, "q": quantity, "i": transfer_id}
+
+        def work(tx: Transaction, ctx: _Context) -> Transfer:
+            _warehouse(tx, source)
+            _warehouse(tx, destination)
+            tid = transfer_id or f"T-{tx.next_id('transfer')}"
+            if tx.get_transfer(tid) is not None:
+                raise DuplicateCode(f"transfer {tid!r} exists already; transfer ids are unique")
+            tx.apply([Change(LedgerKind.MOVED, sku, source, on_hand=-quantity, reason=f"transfer to {destination}",
+                             reference=tid)], at=ctx.now, actor=ctx.actor)
+            transfer = Transfer(tid, sku, source, destination, quantity, ctx.now)
+            tx.put_transfer(transfer)
+            return transfer
+
+        return self._mutate("transfer", arguments, work, idempotency_key, actor)
+
+    def receive_transfer(
+        self, transfer_id: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Transfer:
+        """Put a transfer's units on hand at its destination."""
+        return self._close_transfer(transfer_id, TransferStatus.RECEIVED, idempotency_key, actor)
+
+    def cancel_transfer(
+        self, transfer_id: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Transfer:
+        """Send a transfer in transit back: its units return on hand at the source."""
+        return self._close_transfer(transfer_id, TransferStatus.CANCELLED, idempotency_key, actor)
+
+    def _close_transfer(
+        self, transfer_id: str, status: TransferStatus, key: str | None, actor: str | None
+    ) -> Transfer:
+        transfer_id = check_code(transfer_id, "transfer id")
+
+        def work(tx: Transaction, ctx: _Context) -> Transfer:
+            transfer = tx.get_transfer(transfer_id)
+            if transfer is None:
+                raise UnknownTransfer(f"no transfer has id {transfer_id!r}")
+            if transfer.status is not TransferStatus.IN_TRANSIT:
+                raise InvalidStateTransition(f"transfer {transfer_id!r} is {transfer.status.value}, not in transit")
+            arrival = transfer.destination if status is TransferStatus.RECEIVED else transfer.source
+            _warehouse(tx, arrival)
+            tx.apply([Change(LedgerKind.MOVED, transfer.sku, arrival, on_hand=transfer.quantity,
+                             reason=f"transfer {status.value}", reference=transfer_id)], at=ctx.now, actor=ctx.actor)
+            closed = attrs.evolve(transfer, status=status, closed_at=ctx.now)
+            tx.put_transfer(closed)
+            return closed
+
+        return self._mutate(f"transfer_{status.value}", {"t": transfer_id}, work, key, actor)
+
+    def transfers(self, *, sku: str | None = None, warehouse: str | None = None) -> list[Transfer]:
+        """Transfers by id, optionally of one SKU and from or to one warehouse."""
+        sku = check_optional_code(sku, "SKU code")
+        warehouse = check_optional_code(warehouse, "warehouse code")
+        return self._read(lambda tx: tx.transfers(sku=sku, warehouse=warehouse))
+
+    # -- replenishments ----------------------------------------------------------------
+    def add_replenishment(
+        self,
+        sku: str,
+        warehouse: str,
+        quantity: int,
+        expected_on: dt.date,
+        *,
+        replenishment_id: str | None = None,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Replenishment:
+        """Record incoming stock expected at a warehouse on a date. It shows as
+        ``incoming`` and is never part of ``available`` until received."""
+        sku = check_code(sku, "SKU code")
+        warehouse = check_code(warehouse, "warehouse code")
+        quantity = check_quantity(quantity)
+        expected_on = check_date(expected_on, "expected_on")
+        rid = check_optional_code(replenishment_id, "replenishment id")
+        arguments = {"s": sku, "w": warehouse, "q": quantity, "d": expected_on, "i": rid}
+
+        def work(tx: Transaction, ctx: _Context) -> Replenishment:
+            _warehouse(tx, warehouse)
+            ident = rid or f"R-{tx.next_id('replenishment')}"
+            if tx.get_replenishment(ident) is not None:
+                raise DuplicateCode(f"replenishment {ident!r} exists already; replenishment ids are unique")
+            tx.apply([Change(LedgerKind.EXPECTED, sku, warehouse, incoming=quantity,
+                             reason=f"expected on {expected_on}", reference=ident)], at=ctx.now, actor=ctx.actor)
+            replenishment = Replenishment(ident, sku, warehouse, quantity, expected_on)
+            tx.put_replenishment(replenishment)
+            return replenishment
+
+        return self._mutate("add_replenishment", arguments, work, idempotency_key, actor)
+
+    def receive_replenishment(
+        self,
+        replenishment_id: str,
+        quantity: int | None = None,
+        *,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> Replenishment:
+        """Turn incoming units into on-hand stock: all that is still expected, or
+        ``quantity`` of them (the rest stays open)."""
+        rid = check_code(replenishment_id, "replenishment id")
+        units = None if quantity is None else check_quantity(quantity)
+
+        def work(tx: Transaction, ctx: _Context) -> Replenishment:
+            repl = _open_replenishment(tx, rid)
+            take = repl.open_quantity if units is None else units
+            if take > repl.open_quantity:
+                raise InvalidQuantity(
+                    f"replenishment {rid!r} has {repl.open_quantity} units still expected; cannot receive {take}"
+                )
+            _warehouse(tx, repl.warehouse)
+            tx.apply([Change(LedgerKind.RECEIVED, repl.sku, repl.warehouse, on_hand=take, incoming=-take,
+                             reference=rid)], at=ctx.now, actor=ctx.actor)
+            received = repl.received + take
+            status = ReplenishmentStatus.RECEIVED if received == repl.quantity else ReplenishmentStatus.OPEN
+            updated = attrs.evolve(repl, received=received, status=status)
+            tx.put_replenishment(updated)
+            return updated
+
+        return self._mutate("receive_replenishment", {"i": rid, "q": units}, work, idempotency_key, actor)
+
+    def cancel_replenishment(
+        self, replenishment_id: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Replenishment:
+        """Stop expecting what is left of a replenishment."""
+        rid = check_code(replenishment_id, "replenishment id")
+
+        def work(tx: Transaction, ctx: _Context) -> Replenishment:
+            repl = _open_replenishment(tx, rid)
+            tx.apply([Change(LedgerKind.CANCELLED, repl.sku, repl.warehouse, incoming=-repl.open_quantity,
+                             reference=rid)], at=ctx.now, actor=ctx.actor)
+            cancelled = attrs.evolve(repl, status=ReplenishmentStatus.CANCELLED)
+            tx.put_replenishment(cancelled)
+            return cancelled
+
+        return self._mutate("cancel_replenishment", {"i": rid}, work, idempotency_key, actor)
+
+    def replenishments(
+        self, sku: str | None = None, *, warehouse: str | None = None, open_only: bool = True
+    ) -> list[Replenishment]:
+        """Replenishments by expected date, optionally of one SKU or warehouse; only open
+        ones unless ``open_only=False``."""
+        sku = check_optional_code(sku, "SKU code")
+        warehouse = check_optional_code(warehouse, "warehouse code")
+        found = self._read(lambda tx: tx.replenishments(sku=sku, warehouse=warehouse))
+        return [r for r in found if r.open_quantity or not open_only]
+
+    # -- queries -----------------------------------------------------------------------
+    def _levels_now(self, tx: Transaction, keys: Sequence[LevelKey], now: dt.datetime) -> list[Level]:
+        """Levels of ``keys`` (zeros where there is no row) as shop code sees them: holds
+        expired at ``now`` are not booked any more."""
+        stored = tx.get_levels(keys)
+        expired = tx.expired_holds_by_level(keys, now)
+        return [_visible(stored.get(k) or Level(*k), expired.get(k, 0)) for k in keys]
+
+    def level(self, sku: str, warehouse: str) -> Level:
+        """The stock of a SKU at one warehouse (active or not)."""
+        key = (check_code(sku, "SKU code"), check_code(warehouse, "warehouse code"))
+
+        def read(tx: Transaction) -> Level:
+            _warehouse(tx, key[1])
+            return self._levels_now(tx, [key], self._now())[0]
+
+        return self._read(read)
+
+    def stock(self, sku: str, *, channel: str | None = None) -> StockSummary:
+        """A SKU's stock over every active warehouse, or over the active warehouses linked
+        to ``channel``."""
+        sku = check_code(sku, "SKU code")
+        channel = check_optional_code(channel, "channel code")
+
+        def read(tx: Transaction) -> StockSummary:
+            if channel is None:
+                warehouses = [w.code for w in tx.list_warehouses(active=True)]
+            else:
+                _channel(tx, channel)
+                warehouses = _route(tx, channel, required=False)
+            keys = [(sku, w) for w in sorted(warehouses)]
+            return _summary(sku, self._levels_now(tx, keys, self._now()))
+
+        return self._read(read)
+
+    def available(self, sku: str, *, channel: str | None = None, warehouse: str | None = None) -> int:
+        """Units of a SKU that can still be promised: company-wide, in one channel or at one
+        warehouse."""
+        if warehouse is not None:
+            if channel is not None:
+                raise ValidationError("give channel or warehouse, not both")
+            return self.level(sku, warehouse).available
+        return self.stock(sku, channel=channel).available
+
+    def search_skus(self, text: str = "", *, limit: int | None = None) -> list[StockSummary]:
+        """The inventory view: SKUs whose code contains ``text`` (any case), each with its
+        company-wide totals (active warehouses) and its level at every warehouse."""
+        text = check_text(text, "search text")
+        limit = None if limit is None else check_quantity(limit, "limit")
+
+        def read(tx: Transaction) -> list[StockSummary]:
+            active = {w.code for w in tx.list_warehouses(active=True)}
+            stored = tx.levels(sku_contains=text)
+            now = self._now()
+            expired = tx.expired_holds_by_level([(lv.sku, lv.warehouse) for lv in stored], now)
+            per_sku: dict[str, list[Level]] = {}
+            for lv in stored:
+                per_sku.setdefault(lv.sku, []).append(_visible(lv, expired.get((lv.sku, lv.warehouse), 0)))
+            codes = sorted(per_sku)[:limit]
+            return [
+                attrs.evolve(_summary(c, [lv for lv in per_sku[c] if lv.warehouse in active]),
+                             levels=tuple(per_sku[c]))
+                for c in codes
+            ]
+
+        return self._read(read)
+
+    def bookings(
+        self, sku: str | None = None, *, order_id: str | None = None, include_expired: bool = False
+    ) -> list[Booking]:
+        """Bookings and holds, of one SKU or one order; expired holds only if asked."""
+        sku = check_optional_code(sku, "SKU code")
+        order_id = check_optional_code(order_id, "order id")
+        now = self._now()
+        found = self._read(lambda tx: tx.bookings(sku=sku, order_id=order_id))
+        return [b for b in found if include_expired or not b.expired(now)]
+
+    def ledger(
+        self,
+        sku: str | None = None,
+        *,
+        warehouse: str | None = None,
+        kinds: Iterable[LedgerKind | str] | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        order_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[LedgerEntry]:
+        """Ledger entries, newest first, filtered by SKU, warehouse, kinds, a time range
+        (``since`` included, ``until`` excluded) and order."""
+        try:
+            kind_set = None if kinds is None else frozenset(LedgerKind(k) for k in kinds)
+        except ValueError as exc:
+            raise ValidationError(f"{exc}; kinds are {', '.join(k.value for k in LedgerKind)}") from None
+        query = LedgerQuery(
+            sku=check_optional_code(sku, "SKU code"),
+            warehouse=check_optional_code(warehouse, "warehouse code"),
+            kinds=kind_set,
+            since=_optional_datetime(since, "since"),
+            until=_optional_datetime(until, "until"),
+            order_id=check_optional_code(order_id, "order id"),
+            limit=None if limit is None else check_quantity(limit, "limit"),
+        )
+        return self._read(lambda tx: tx.ledger(query))
+
+    # -- the ledger's guarantees -------------------------------------------------------
+    def verify(self) -> VerifyReport:
+        """Recompute every level from the ledger, the bookings and the replenishments, and
+        report each disagreement. ``verify().ok`` is ``True`` for a sound inventory."""
+
+        def read(tx: Transaction) -> VerifyReport:
+            levels = tx.levels()
+            totals = tx.ledger_totals()
+            problems = find_discrepancies(levels, totals, tx.booking_totals(), tx.replenishment_totals())
+            return VerifyReport(len(levels), sum(t.entries for t in totals.values()), tuple(problems))
+
+        return self._read(read)
+
+    def prune_ledger(
+        self,
+        older_than: dt.datetime | dt.timedelta,
+        *,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> int:
+        """Fold ledger entries older than a time (or than an age, such as
+        ``timedelta(days=365)``) into one snapshot entry per level, so that
+        :meth:`verify` still holds; return how many entries were folded."""
+        if isinstance(older_than, dt.timedelta):
+            if older_than < dt.timedelta(0):
+                raise ValidationError(f"older_than must not be a negative age, got {older_than!r}")
+            age: dt.timedelta | None = older_than
+            cutoff = None
+        else:
+            age, cutoff = None, check_datetime(older_than, "older_than")
+
+        def work(tx: Transaction, ctx: _Context) -> int:
+            return tx.prune_ledger(cutoff if cutoff is not None else ctx.now - age)  # type: ignore[operator]
+
+        return self._mutate("prune_ledger", {"c": cutoff, "a": age}, work, idempotency_key, actor)
+
+    # -- CSV ---------------------------------------------------------------------------
+    def export_levels(self, out: IO[str]) -> int:
+        """Write every level as CSV (``sku,warehouse,on_hand,safety,booked,available,incoming``)
+        and return the number of rows; :meth:`import_levels` reads it back."""
+        from stockkit.csv_levels import write_levels
+
+        def read(tx: Transaction) -> list[Level]:
+            stored = tx.levels()
+            expired = tx.expired_holds_by_level(None, self._now())
+            return [_visible(lv, expired.get((lv.sku, lv.warehouse), 0)) for lv in stored]
+
+        return write_levels(out, self._read(read))
+
+    def import_levels(
+        self,
+        source: IO[str],
+        *,
+        reason: str = "CSV import",
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> int:
+        """Set on hand (and safety, if the column is there) from CSV rows with the columns
+        ``sku``, ``warehouse``, ``on_hand`` and optionally ``safety``; return the number of
+        rows. All or nothing: :class:`~stockkit.errors.ImportFailed` lists every bad row by
+        line number and nothing is imported."""
+        from stockkit.csv_levels import read_levels
+
+        rows = read_levels(source)
+        reason = check_text(reason, "reason")
+
+        def work(tx: Transaction, ctx: _Context) -> int:
+            from stockkit.csv_levels import check_rows_against
+
+            keys = [(r.sku, r.warehouse) for r in rows]
+            check_rows_against(rows, {w.code for w in tx.list_warehouses()}, tx.get_levels(keys),
+                               tx.expired_holds_by_level(keys, ctx.now))
+            current = tx.get_levels(keys)
+            changes = []
+            for r in rows:
+                lv = current.get((r.sku, r.warehouse)) or Level(r.sku, r.warehouse)
+                changes.append(Change(
+                    LedgerKind.IMPORTED, r.sku, r.warehouse, on_hand=r.on_hand - lv.on_hand,
+                    safety=0 if r.safety is None else r.safety - lv.safety, reason=reason,
+                ))
+            tx.apply(changes, at=ctx.now, actor=ctx.actor)
+            return len(rows)
+
+        return self._mutate("import_levels", {"rows": [attrs.astuple(r) for r in rows], "r": reason},
+                            work, idempotency_key, actor)
+
+
+# -- helpers: lookups that raise precise errors ---------------------------------------------
+def _warehouse(tx: Transaction, code: str) -> Warehouse:
+    warehouse = tx.get_warehouse(code)
+    if warehouse is None:
+        raise UnknownWarehouse(f"no warehouse has code {code!r}; create it with create_warehouse")
+    return warehouse
+
+
+def _channel(tx: Transaction, code: str) -> Channel:
+    channel = tx.get_channel(code)
+    if channel is None:
+        raise UnknownChannel(f"no channel has code {code!r}; create it with create_channel")
+    return channel
+
+
+def _product(tx: Transaction, code: str) -> Product:
+    product = tx.get_product(code)
+    if product is None:
+        raise UnknownProduct(f"no product has code {code!r}; create it with create_product")
+    return product
+
+
+def _order(tx: Transaction, order_id: str) -> Order:
+    order = tx.get_order(order_id)
+    if order is None:
+        raise UnknownOrder(f"no order has id {order_id!r}")
+    return order
+
+
+def _open_replenishment(tx: Transaction, rid: str) -> Replenishment:
+    repl = tx.get_replenishment(rid)
+    if repl is None:
+        raise UnknownReplenishment(f"no replenishment has id {rid!r}")
+    if repl.status is not ReplenishmentStatus.OPEN:
+        raise InvalidStateTransition(f"replenishment {rid!r} is {repl.status.value}, not open")
+    return repl
+
+
+def _route(tx: Transaction, channel: str, *, required: bool = True) -> list[str]:
+    """The channel's active warehouses in allocation order."""
+    route = []
+    for link in tx.links(channel=channel):
+        warehouse = tx.get_warehouse(link.warehouse)
+        if warehouse is not None and warehouse.active:
+            route.append(link.warehouse)
+    if required and not route:
+        raise ChannelWithoutWarehouses(
+            f"channel {channel!r} has no linked active warehouse and cannot take orders; "
+            "link one with link_warehouse (and activate it)"
+        )
+    return route
+
+
+def _visible(level: Level, expired_held: int) -> Level:
+    """A stored level as shop code sees it: expired holds are not booked."""
+    return attrs.evolve(level, booked=level.booked - expired_held) if expired_held else level
+
+
+def _summary(sku: str, levels: Sequence[Level]) -> StockSummary:
+    return StockSummary(
+        sku=sku,
+        on_hand=sum(lv.on_hand for lv in levels),
+        safety=sum(lv.safety for lv in levels),
+        booked=sum(lv.booked for lv in levels),
+        incoming=sum(lv.incoming for lv in levels),
+        levels=tuple(levels),
+    )
+
+
+def _move_booking(
+    bookings: Sequence[Booking], target: str, units: int, order: Order, shipment_id: str, tx: Transaction
+) -> tuple[list[Change], dict[str, int]]:
+    """Move ``units`` of a line's booking to ``target`` from its other warehouses, the
+    least preferred first; return the ledger changes and the line's new units per
+    warehouse."""
+    per_warehouse = {b.warehouse: b.quantity for b in bookings}
+    changes: list[Change] = []
+    if units <= 0:
+        return changes, per_warehouse
+    rank = {link.warehouse: (link.priority, link.warehouse) for link in tx.links(channel=order.channel)}
+    donors = sorted((w for w in per_warehouse if w != target),
+                    key=lambda w: rank.get(w, (2**31, w)), reverse=True)
+    sku = bookings[0].sku
+    left = units
+    for donor in donors:
+        give = min(per_warehouse[donor], left)
+        if not give:
+            continue
+        per_warehouse[donor] -= give
+        left -= give
+        changes.append(Change(LedgerKind.RELEASED, sku, donor, booked=-give, reason=f"moved to {target}",
+                              order_id=order.order_id, line_id=bookings[0].line_id, reference=shipment_id))
+        if not left:
+            break
+    changes.append(Change(LedgerKind.BOOKED, sku, target, booked=units, reason="moved for shipment",
+                          order_id=order.order_id, line_id=bookings[0].line_id, reference=shipment_id))
+    per_warehouse[target] = per_warehouse.get(target, 0) + units
+    return changes, per_warehouse
+
+
+def _write_line_bookings(tx: Transaction, order: Order, line: OrderLine, units: dict[str, int]) -> None:
+    """Store a line's bookings as ``units`` per warehouse (zero means none)."""
+    tx.put_bookings([
+        Booking(order.order_id, line.line_id, line.sku, w, order.channel, q) for w, q in sorted(units.items()) if q
+    ])
+    tx.delete_bookings([(order.order_id, line.line_id, w) for w, q in sorted(units.items()) if not q])
+
+
+# -- helpers: argument checks ---------------------------------------------------------------
+def _check_flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, got {value!r}")
+    return value
+
+
+def _optional_version(value: object) -> int | None:
+    return None if value is None else check_quantity(value, "expected_version", allow_zero=True)
+
+
+def _optional_datetime(value: object, what: str) -> dt.datetime | None:
+    return None if value is None else check_datetime(value, what)
+
+
+def _check_status(value: object) -> ProductStatus:
+    try:
+        return ProductStatus(value)
+    except ValueError:
+        raise ValidationError(
+            f"status must be one of {', '.join(s.value for s in ProductStatus)}, got {value!r}"
+        ) from None
+
+
+def _check_config(value: object) -> InventoryConfig:
+    if not isinstance(value, InventoryConfig):
+        raise ValidationError(f"config must be a stockkit.InventoryConfig, got {value!r}")
+    for name in ("low_stock_threshold", "min_order_quantity", "max_order_quantity", "multiple_order_quantity"):
+        check_quantity(getattr(value, name), name, allow_zero=True)
+    if value.multiple_order_quantity < 1:
+        raise InvalidQuantity("multiple_order_quantity must be at least 1")
+    for q in value.allowed_order_quantities:
+        check_quantity(q, "an allowed order quantity")
+    if value.max_order_quantity and value.min_order_quantity > value.max_order_quantity:
+        raise InvalidQuantity(
+            f"min_order_quantity {value.min_order_quantity} exceeds max_order_quantity {value.max_order_quantity}"
+        )
+    check_code(value.engine, "inventory engine")
+    check_optional_code(value.low_stock_action, "low stock action")
+    check_optional_code(value.availability_estimate, "availability estimate")
+    return value
+
+
+def _check_changes(
+    changes: dict[str, Any], checks: dict[str, Callable[[Any], Any]], what: str
+) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(checks))
+    if unknown:
+        raise ValidationError(
+            f"cannot change {', '.join(unknown)} of a {what}; changeable: {', '.join(sorted(checks))}"
+        )
+    if not changes:
+        raise ValidationError(f"nothing to change: give at least one of {', '.join(sorted(checks))}")
+    return {name: checks[name](value) for name, value in changes.items()}
+
+
+def _check_warehouse_fields(fields: dict[str, Any], *, required_name: bool) -> dict[str, Any]:
+    checks: dict[str, Callable[[Any], Any]] = {
+        "name": lambda v: check_text(v, "warehouse name", required=True),
+        "country_code": check_country_code,
+        "latitude": check_latitude,
+        "longitude": check_longitude,
+        **{f: (lambda v, f=f: check_text(v, f.replace("_", " "))) for f in _WAREHOUSE_TEXT_FIELDS},
+    }
+    values = _check_changes(fields, checks, "warehouse")
+    if required_name and "name" not in values:
+        raise ValidationError("a warehouse needs a name")
+    return values
+
+
+def _check_lines(lines: Iterable[LineInput]) -> tuple[OrderLine, ...]:
+    if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
+        raise ValidationError(f"lines must be a list of OrderLine or (sku, quantity) pairs, got {lines!r}")
+    checked: list[OrderLine] = []
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, OrderLine):
+            line_id, sku, quantity = line.line_id, line.sku, line.quantity
+        elif isinstance(line, tuple) and len(line) == 2:
+            line_id, (sku, quantity) = str(number), line
+        else:
+            raise ValidationError(f"line {number} must be an OrderLine or a (sku, quantity) pair, got {line!r}")
+        checked.append(OrderLine(
+            check_code(line_id, f"line {number}'s id"),
+            check_code(sku, f"line {number}'s SKU code"),
+            check_quantity(quantity, f"line {number}'s quantity"),
+        ))
+    if not checked:
+        raise ValidationError("an order needs at least one line")
+    ids = [line.line_id for line in checked]
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"line ids must be unique within an order, got {ids}")
+    return tuple(checked)

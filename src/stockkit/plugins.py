@@ -1,0 +1,107 @@
+"""Building the plugin manager of one inventory.
+
+Each :func:`stockkit.open` builds its own :class:`pluggy.PluginManager`, so plugins never
+leak from one inventory (or one test) into another, and nothing is loaded at import time.
+Built-in plugins come first, then plugins installed under the ``stockkit`` entry-point
+group, then the plugins passed to :func:`stockkit.open`.
+
+Autoloading of entry points is on unless ``autoload=False`` is passed or the environment
+variable ``STOCKKIT_DISABLE_PLUGIN_AUTOLOAD`` is set to a non-empty value. A plugin is
+blocked by name (its entry-point name, or the module name of a built-in) through
+``blocked_plugins`` or the comma-separated ``STOCKKIT_BLOCKED_PLUGINS`` variable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+
+import pluggy
+
+from stockkit import hookspecs
+from stockkit.errors import PluginError, UnknownBackend
+from stockkit.store import Store
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DEFAULT_PLUGINS",
+    "AUTOLOAD_ENV",
+    "BLOCKED_ENV",
+    "make_plugin_manager",
+    "backend_factories",
+    "open_store",
+]
+
+#: The entry-point group third-party plugins are published under.
+ENTRY_POINT_GROUP = "stockkit"
+#: Modules of the built-in plugins, registered under their module name.
+DEFAULT_PLUGINS = ("stockkit.backends.memory",)
+#: Set to a non-empty value to stop loading plugins from entry points.
+AUTOLOAD_ENV = "STOCKKIT_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated names of plugins never to register.
+BLOCKED_ENV = "STOCKKIT_BLOCKED_PLUGINS"
+
+
+def make_plugin_manager(
+    plugins: Iterable[object] = (),
+    *,
+    autoload: bool | None = None,
+    blocked: Iterable[str] = (),
+) -> pluggy.PluginManager:
+    """Return a new plugin manager with the built-in, installed and given plugins.
+
+    ``autoload=None`` follows the ``STOCKKIT_DISABLE_PLUGIN_AUTOLOAD`` variable.
+    """
+    manager = pluggy.PluginManager("stockkit")
+    manager.add_hookspecs(hookspecs)
+    names = set(blocked)
+    names.update(n.strip() for n in os.environ.get(BLOCKED_ENV, "").split(",") if n.strip())
+    for name in names:
+        manager.set_blocked(name)
+    for module_name in DEFAULT_PLUGINS:
+        if not manager.is_blocked(module_name):
+            manager.register(importlib.import_module(module_name), name=module_name)
+    if autoload is None:
+        autoload = not os.environ.get(AUTOLOAD_ENV)
+    if autoload:
+        try:
+            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except Exception as exc:  # a broken third-party plugin must say which one
+            raise PluginError(
+                f"loading plugins of the {ENTRY_POINT_GROUP!r} entry-point group failed: {exc!r}; "
+                f"block the plugin by name with {BLOCKED_ENV} or set {AUTOLOAD_ENV}=1"
+            ) from exc
+    for plugin in plugins:
+        manager.register(plugin)
+    return manager
+
+
+def backend_factories(manager: pluggy.PluginManager) -> dict[str, hookspecs.BackendFactory]:
+    """Collect the storage backends the registered plugins offer, by URL scheme."""
+    factories: dict[str, hookspecs.BackendFactory] = {}
+
+    def register(scheme: str, factory: hookspecs.BackendFactory) -> None:
+        if not isinstance(scheme, str) or not scheme:
+            raise PluginError(f"a backend scheme must be a non-empty string, got {scheme!r}")
+        # pluggy calls the most recently registered plugin first, so keeping the first
+        # registration of a scheme lets later plugins override earlier ones.
+        factories.setdefault(scheme.lower(), factory)
+
+    manager.hook.stockkit_register_backends(register=register)
+    return factories
+
+
+def open_store(manager: pluggy.PluginManager, url: str) -> Store:
+    """Open the store that the backend registered for ``url``'s scheme provides."""
+    if not isinstance(url, str) or "://" not in url:
+        raise UnknownBackend(f"a store URL looks like 'memory://' or 'sqlite:///shop.db', got {url!r}")
+    scheme = url.split("://", 1)[0].lower()
+    factories = backend_factories(manager)
+    if scheme not in factories:
+        known = ", ".join(sorted(f"{s}://" for s in factories)) or "none"
+        raise UnknownBackend(
+            f"no storage backend is registered for {scheme}:// (known: {known}); "
+            f"install the plugin that provides it"
+        )
+    return factories[scheme](url)
