@@ -33,6 +33,8 @@ def _to_json(value: Any) -> Any:
         return {"__enum__": type(value).__name__, "value": value.value}
     if isinstance(value, dt.datetime):
         return {"__datetime__": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"__timedelta__": [value.days, value.seconds, value.microseconds]}
     if isinstance(value, dt.date):
         return {"__date__": value.isoformat()}
     if isinstance(value, tuple):
@@ -61,6 +63,8 @@ def _from_json(value: Any) -> Any:
         return _TYPES[value["__enum__"]](value["value"])
     if "__datetime__" in value:
         return dt.datetime.fromisoformat(value["__datetime__"])
+    if "__timedelta__" in value:
+        return dt.timedelta(*value["__timedelta__"])
     if "__date__" in value:
         return dt.date.fromisoformat(value["__date__"])
     if "__tuple__" in value:

@@ -166,7 +166,7 @@ class Inventory:
         return result
 
     def _read(self, work: Callable[[Transaction], T]) -> T:
-        with self._store.transaction() as tx:
+        with self._store.transaction(write=False) as tx:
             return work(tx)
 
     # -- warehouses --------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Protocol
 
 import attrs
 
+from stockkit.errors import InsufficientStock, VersionConflict
 from stockkit.model import (
     Booking,
     Channel,
@@ -43,7 +44,15 @@ from stockkit.model import (
     Warehouse,
 )
 
-__all__ = ["Change", "LedgerQuery", "LevelKey", "LevelTotals", "Store", "Transaction"]
+__all__ = [
+    "Change",
+    "LedgerQuery",
+    "LevelKey",
+    "LevelTotals",
+    "Store",
+    "Transaction",
+    "apply_to_level",
+]
 
 #: A level's identity: ``(sku, warehouse)``.
 LevelKey = tuple[str, str]
@@ -235,8 +244,51 @@ class Transaction(Protocol):
 class Store(Protocol):
     """A storage backend: a factory of transactions."""
 
-    def transaction(self) -> AbstractContextManager[Transaction]:
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]:
         """Begin a transaction; it commits at the end of the ``with`` block and rolls back
-        if an exception leaves the block."""
+        if an exception leaves the block. ``write=False`` promises that the transaction
+        only reads, which lets a backend take fewer locks."""
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""
+
+
+def apply_to_level(before: Level, changes: Sequence[Change], expired_held: int) -> Level:
+    """Return the level after a batch of changes to it, or raise the error the guard of
+    :class:`Change` prescribes.
+
+    ``expired_held`` is the number of units of expired, unswept holds at the level. Every
+    backend judges a batch by this one function (the memory store applies its result, SQL
+    stores use it to explain why their conditional update matched no row).
+    """
+    for change in changes:
+        if change.expected_version is not None and change.expected_version != before.version:
+            raise VersionConflict(
+                f"level of {before.sku} at {before.warehouse} is at version {before.version}, "
+                f"not the expected {change.expected_version}: read it again and retry"
+            )
+    after = attrs.evolve(
+        before,
+        on_hand=before.on_hand + sum(c.on_hand for c in changes),
+        safety=before.safety + sum(c.safety for c in changes),
+        booked=before.booked + sum(c.booked for c in changes),
+        incoming=before.incoming + sum(c.incoming for c in changes),
+        version=before.version + 1,
+    )
+    for column in ("on_hand", "safety", "booked", "incoming"):
+        old, new = getattr(before, column), getattr(after, column)
+        if new < 0:
+            raise InsufficientStock(
+                f"{after.sku} at {after.warehouse}: {column} would become {new}; it is {old}",
+                sku=after.sku, warehouse=after.warehouse, requested=old - new, available=old,
+            )
+    lowered = after.available < before.available
+    if lowered and after.available + expired_held < 0 and not any(c.allow_negative_available for c in changes):
+        raise InsufficientStock(
+            f"not enough stock of {after.sku} at {after.warehouse}: "
+            f"{before.available + expired_held} available, the change needs {before.available - after.available}",
+            sku=after.sku,
+            warehouse=after.warehouse,
+            requested=before.available - after.available,
+            available=before.available + expired_held,
+        )
+    return after
