@@ -36,6 +36,8 @@ __all__ = [
     "ImportFailed",
     "UnknownBackend",
     "PluginError",
+    "TransactionConflict",
+    "StoreUnavailable",
 ]
 
 
@@ -188,3 +190,17 @@ class UnknownBackend(StockkitError):
 
 class PluginError(StockkitError):
     """A plugin could not be loaded or is misconfigured."""
+
+
+class TransactionConflict(StockkitError):
+    """Concurrent transactions kept colliding (serialization failure, deadlock, lock or
+    busy timeout) and the bounded retries ran out; nothing was changed. Retry later.
+
+    Storage backends raise it for a transaction that is safe to run again from the start;
+    the inventory retries such a transaction a few times, with jittered back-off, before
+    letting it reach the caller."""
+
+
+class StoreUnavailable(StockkitError):
+    """The store cannot be reached or opened (database down, file unreadable, schema
+    too old); nothing was changed."""

@@ -11,6 +11,8 @@ ledger).
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any, TypeVar
 
@@ -27,6 +29,7 @@ from stockkit.errors import (
     InsufficientStock,
     InvalidQuantity,
     InvalidStateTransition,
+    TransactionConflict,
     UnknownChannel,
     UnknownOrder,
     UnknownOrderLine,
@@ -87,6 +90,11 @@ T = TypeVar("T")
 #: (line ids are then numbered ``"1"``, ``"2"``, ...).
 LineInput = OrderLine | tuple[str, int]
 
+# A transaction that meets a transient conflict runs again up to this many times in all,
+# sleeping a random time up to _BACKOFF * 2**attempt seconds in between.
+_ATTEMPTS = 8
+_BACKOFF = 0.005
+
 _WAREHOUSE_TEXT_FIELDS = ("description", "street1", "street2", "street3", "city", "postal_code", "region_code")
 _WAREHOUSE_UPDATABLE = ("name", *_WAREHOUSE_TEXT_FIELDS, "country_code", "latitude", "longitude")
 
@@ -122,6 +130,7 @@ class Inventory:
         self.plugins = plugins
         """The inventory's own plugin manager."""
         self._clock = clock or _utc_now
+        self._random = random.Random()
         self._actor = check_optional_code(actor, "actor")
 
     # -- plumbing ----------------------------------------------------------------------
@@ -146,10 +155,17 @@ class Inventory:
         idempotency_key: str | None,
         actor: str | None,
     ) -> T:
-        """Run ``work`` in one transaction, honouring the idempotency key."""
+        """Run ``work`` in one transaction, honouring the idempotency key, and run it again
+        from the start when the store reports a transient conflict."""
         key = check_optional_code(idempotency_key, "idempotency key")
         who = check_optional_code(actor, "actor") or self._actor
         digest = codec.fingerprint(operation, arguments) if key is not None else ""
+        return self._retrying(lambda: self._attempt(operation, work, key, digest, who))
+
+    def _attempt(
+        self, operation: str, work: Callable[[Transaction, _Context], T], key: str | None, digest: str,
+        who: str | None,
+    ) -> T:
         with self._store.transaction() as tx:
             if key is not None:
                 recorded = tx.get_idempotency(key)
@@ -166,8 +182,24 @@ class Inventory:
         return result
 
     def _read(self, work: Callable[[Transaction], T]) -> T:
-        with self._store.transaction(write=False) as tx:
-            return work(tx)
+        def attempt() -> T:
+            with self._store.transaction(write=False) as tx:
+                return work(tx)
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Call ``attempt`` (one whole transaction) until it does not meet a transient
+        conflict, at most ``_ATTEMPTS`` times."""
+        for number in range(1, _ATTEMPTS + 1):
+            try:
+                return attempt()
+            except TransactionConflict:
+                if number == _ATTEMPTS:
+                    raise
+                # full jitter: concurrent losers spread out instead of colliding again
+                time.sleep(self._random.uniform(0, _BACKOFF * 2**number))
+        raise AssertionError("unreachable")
 
     # -- warehouses --------------------------------------------------------------------
     def create_warehouse(

@@ -13,7 +13,9 @@ state, and it is shaped for SQL backends:
 - batch methods take and return many rows at once.
 
 A transaction commits when its ``with`` block ends normally and rolls back entirely when
-an exception leaves it. Backends register themselves through the
+an exception leaves it. A backend raises :class:`~stockkit.errors.TransactionConflict`
+for a transient collision with concurrent transactions (serialization failure, deadlock,
+lock or busy timeout): the inventory then runs the whole transaction again. Backends register themselves through the
 ``stockkit_register_backends`` hook; the in-memory store in
 :mod:`stockkit.backends.memory` is the reference implementation.
 """
@@ -234,7 +236,9 @@ class Transaction(Protocol):
 
     # -- idempotency and ids ------------------------------------------------------------
     def get_idempotency(self, key: str) -> tuple[str, str] | None:
-        """``(fingerprint, result)`` recorded under the key, or ``None``."""
+        """``(fingerprint, result)`` recorded under the key, or ``None``. The key is
+        reserved until the transaction ends: a concurrent transaction asking for the same
+        key waits, then sees the record."""
     def put_idempotency(self, key: str, fingerprint: str, result: str) -> None:
         """Record a call's fingerprint and encoded result under its key."""
     def next_id(self, sequence: str) -> int:

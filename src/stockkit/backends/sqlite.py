@@ -28,27 +28,40 @@ from typing import Any
 import attrs
 
 from stockkit.backends.migrations import latest_version, schema_files
-from stockkit.errors import DuplicateCode, StockkitError, ValidationError
+from stockkit.errors import (
+    DuplicateCode,
+    StockkitError,
+    StoreUnavailable,
+    TransactionConflict,
+    ValidationError,
+)
 from stockkit.hookspecs import BackendFactory, hookimpl
+from stockkit.backends.sql_rows import (
+    BOOKING_COLUMNS,
+    LEDGER_COLUMNS,
+    LEVEL_COLUMNS,
+    ORDER_COLUMNS,
+    PRODUCT_COLUMNS,
+    REPLENISHMENT_COLUMNS,
+    SHIPMENT_COLUMNS,
+    TRANSFER_COLUMNS,
+    WAREHOUSE_COLUMNS,
+    RowReader,
+    config_json,
+    lines_json,
+)
 from stockkit.model import (
     Booking,
     Channel,
     ChannelLink,
-    InventoryConfig,
     LedgerEntry,
-    LedgerKind,
     Level,
     Order,
-    OrderLine,
     Product,
-    ProductStatus,
     Replenishment,
-    ReplenishmentStatus,
     Shipment,
-    ShipmentStatus,
     Sku,
     Transfer,
-    TransferStatus,
     Warehouse,
 )
 from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level
@@ -163,32 +176,50 @@ def _statements(sql: str) -> list[str]:
     return statements
 
 
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Turn SQLite's errors into stockkit's: a busy database is a transient conflict."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise TransactionConflict(f"the SQLite database stayed locked by another writer: {exc}") from exc
+        raise StoreUnavailable(f"SQLite failed: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.IntegrityError):
+            raise StockkitError(f"the database refused a change that breaks its constraints: {exc}") from exc
+        raise StoreUnavailable(f"SQLite failed: {exc}") from exc
+
+
 class SQLiteStore:
     """A store in one SQLite database file (see the module docstring)."""
 
     def __init__(self, url_or_options: str | SQLiteOptions) -> None:
         options = url_or_options if isinstance(url_or_options, SQLiteOptions) else parse_url(url_or_options)
         self.options = options
-        self._connection = _connect(options)
         self._lock = threading.RLock()
-        if options.migrate:
-            migrate(self._connection)
-        elif schema_version(self._connection) != latest_version("sqlite"):
-            raise StockkitError(
-                f"the database {options.path!r} is at schema version {schema_version(self._connection)}, "
+        with _translated_errors():
+            self._connection = _connect(options)
+            if options.migrate:
+                migrate(self._connection)
+            version = schema_version(self._connection)
+        if version != latest_version("sqlite"):
+            raise StoreUnavailable(
+                f"the database {options.path!r} is at schema version {version}, "
                 f"not {latest_version('sqlite')}: run `stockkit migrate` or open it with ?migrate=true"
             )
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SQLiteTransaction]:
         """Begin a transaction; see :class:`stockkit.store.Store`."""
-        with self._lock:
+        with self._lock, _translated_errors():
             connection = self._connection
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield SQLiteTransaction(connection)
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
 
@@ -198,49 +229,7 @@ class SQLiteStore:
             self._connection.close()
 
 
-def _warehouse(row: sqlite3.Row | tuple[Any, ...]) -> Warehouse:
-    (code, name, description, active, s1, s2, s3, city, postal, region, country, lat, lon) = row
-    return Warehouse(code, name, description, bool(active), s1, s2, s3, city, postal, region, country, lat, lon)
-
-
-def _product(row: tuple[Any, ...]) -> Product:
-    code, name, status, display, expiration, config = row
-    settings = json.loads(config)
-    settings["allowed_order_quantities"] = tuple(settings["allowed_order_quantities"])
-    return Product(code, name, ProductStatus(status), _time(display), _time(expiration), InventoryConfig(**settings))
-
-
-def _booking(row: tuple[Any, ...]) -> Booking:
-    order_id, line_id, warehouse, sku, channel, quantity, expires_at = row
-    return Booking(order_id, line_id, sku, warehouse, channel, quantity, _time(expires_at))
-
-
-def _entry(row: tuple[Any, ...]) -> LedgerEntry:
-    seq, kind, sku, warehouse, at, on_hand, safety, booked, incoming, reason, order_id, line_id, ref, actor = row
-    return LedgerEntry(seq, LedgerKind(kind), sku, warehouse, _time(at), on_hand, safety, booked, incoming,  # type: ignore[arg-type]
-                       reason, order_id, line_id, ref, actor)
-
-
-def _transfer(row: tuple[Any, ...]) -> Transfer:
-    tid, sku, source, destination, quantity, created, status, closed = row
-    return Transfer(tid, sku, source, destination, quantity, _time(created), TransferStatus(status), _time(closed))  # type: ignore[arg-type]
-
-
-def _replenishment(row: tuple[Any, ...]) -> Replenishment:
-    rid, sku, warehouse, quantity, expected_on, received, status = row
-    return Replenishment(rid, sku, warehouse, quantity, dt.date.fromisoformat(expected_on), received,
-                         ReplenishmentStatus(status))
-
-
-def _shipment(row: tuple[Any, ...]) -> Shipment:
-    sid, order_id, line_id, sku, warehouse, quantity, shipped_at, status = row
-    return Shipment(sid, order_id, line_id, sku, warehouse, quantity, _time(shipped_at), ShipmentStatus(status))  # type: ignore[arg-type]
-
-
-_WAREHOUSE_COLUMNS = ("code, name, description, active, street1, street2, street3, city, postal_code, "
-                      "region_code, country_code, latitude, longitude")
-_LEDGER_COLUMNS = "seq, kind, sku, warehouse, at, on_hand, safety, booked, incoming, reason, order_id, line_id, reference, actor"
-_BOOKING_COLUMNS = "order_id, line_id, warehouse, sku, channel, quantity, expires_at"
+_ROWS = RowReader(time=_time, date=dt.date.fromisoformat)
 
 # The guard of stockkit.store.Change as one conditional UPDATE: it matches no row when the
 # version differs, a column would go negative, or the available quantity (expired holds
@@ -282,19 +271,19 @@ class SQLiteTransaction:
 
     # -- warehouses ---------------------------------------------------------------------
     def get_warehouse(self, code: str) -> Warehouse | None:
-        row = self._one(f"SELECT {_WAREHOUSE_COLUMNS} FROM warehouses WHERE code = ?", (code,))
-        return None if row is None else _warehouse(row)
+        row = self._one(f"SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE code = ?", (code,))
+        return None if row is None else _ROWS.warehouse(row)
 
     def _warehouse_values(self, w: Warehouse) -> tuple[Any, ...]:
         return (w.code, w.name, w.description, int(w.active), w.street1, w.street2, w.street3, w.city,
                 w.postal_code, w.region_code, w.country_code, w.latitude, w.longitude)
 
     def insert_warehouse(self, warehouse: Warehouse) -> None:
-        self._insert(f"INSERT INTO warehouses ({_WAREHOUSE_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        self._insert(f"INSERT INTO warehouses ({WAREHOUSE_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                      self._warehouse_values(warehouse), "warehouse", warehouse.code)
 
     def update_warehouse(self, warehouse: Warehouse) -> None:
-        self._c.execute(f"REPLACE INTO warehouses ({_WAREHOUSE_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        self._c.execute(f"REPLACE INTO warehouses ({WAREHOUSE_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                         self._warehouse_values(warehouse))
 
     def delete_warehouse(self, code: str) -> None:
@@ -303,9 +292,9 @@ class SQLiteTransaction:
         self._c.execute("DELETE FROM warehouses WHERE code = ?", (code,))
 
     def list_warehouses(self, *, active: bool | None = None, search: str | None = None) -> list[Warehouse]:
-        sql = f"SELECT {_WAREHOUSE_COLUMNS} FROM warehouses WHERE (:active IS NULL OR active = :active)"
+        sql = f"SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE (:active IS NULL OR active = :active)"
         params: dict[str, Any] = {"active": None if active is None else int(active)}
-        rows = [_warehouse(r) for r in self._all(sql + " ORDER BY code", params)]
+        rows = [_ROWS.warehouse(r) for r in self._all(sql + " ORDER BY code", params)]
         if search:
             needle = search.casefold()
             rows = [w for w in rows if needle in w.name.casefold() or needle in w.city.casefold()
@@ -347,12 +336,11 @@ class SQLiteTransaction:
     # -- products and SKUs --------------------------------------------------------------
     def _product_values(self, p: Product) -> tuple[Any, ...]:
         return (p.code, p.name, p.status.value, _micros(p.display_date), _micros(p.expiration_date),
-                json.dumps(attrs.asdict(p.config), sort_keys=True))
+                config_json(p.config))
 
     def get_product(self, code: str) -> Product | None:
-        row = self._one("SELECT code, name, status, display_date, expiration_date, config FROM products "
-                        "WHERE code = ?", (code,))
-        return None if row is None else _product(row)
+        row = self._one(f"SELECT {PRODUCT_COLUMNS} FROM products WHERE code = ?", (code,))
+        return None if row is None else _ROWS.product(row)
 
     def insert_product(self, product: Product) -> None:
         self._insert("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?)", self._product_values(product),
@@ -362,8 +350,8 @@ class SQLiteTransaction:
         self._c.execute("REPLACE INTO products VALUES (?, ?, ?, ?, ?, ?)", self._product_values(product))
 
     def list_products(self) -> list[Product]:
-        rows = self._all("SELECT code, name, status, display_date, expiration_date, config FROM products ORDER BY code")
-        return [_product(r) for r in rows]
+        rows = self._all(f"SELECT {PRODUCT_COLUMNS} FROM products ORDER BY code")
+        return [_ROWS.product(r) for r in rows]
 
     def get_sku(self, product: str, code: str) -> Sku | None:
         row = self._one("SELECT product, code, published, purchasable FROM skus WHERE product = ? AND code = ?",
@@ -390,7 +378,7 @@ class SQLiteTransaction:
     def get_levels(self, keys: Iterable[LevelKey]) -> dict[LevelKey, Level]:
         found: dict[LevelKey, Level] = {}
         for sku, warehouse in keys:
-            row = self._one("SELECT sku, warehouse, on_hand, safety, booked, incoming, version FROM levels "
+            row = self._one(f"SELECT {LEVEL_COLUMNS} FROM levels "
                             "WHERE sku = ? AND warehouse = ?", (sku, warehouse))
             if row is not None:
                 found[(sku, warehouse)] = Level(*row)
@@ -403,10 +391,10 @@ class SQLiteTransaction:
         warehouses: Sequence[str] | None = None,
         sku_contains: str | None = None,
     ) -> list[Level]:
-        sql = "SELECT sku, warehouse, on_hand, safety, booked, incoming, version FROM levels WHERE 1 = 1"
+        sql = f"SELECT {LEVEL_COLUMNS} FROM levels WHERE 1 = 1"
         params: list[Any] = []
         if skus is not None:
-            sql += f" AND sku IN (SELECT value FROM json_each(?))"
+            sql += " AND sku IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(list(skus)))
         if warehouses is not None:
             sql += " AND warehouse IN (SELECT value FROM json_each(?))"
@@ -456,7 +444,7 @@ class SQLiteTransaction:
             if self._c.execute(_GUARDED_UPDATE, params).rowcount != 1 or versions:
                 self._explain_refusal(sku, warehouse, group, at)
         self._c.executemany(
-            f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             [
                 (self.next_id("ledger"), c.kind.value, c.sku, c.warehouse, now, c.on_hand, c.safety, c.booked,
                  c.incoming, c.reason, c.order_id, c.line_id, c.reference, actor)
@@ -477,7 +465,7 @@ class SQLiteTransaction:
         self._c.executemany("DELETE FROM levels WHERE sku = ? AND warehouse = ?", list(keys))
 
     def ledger(self, query: LedgerQuery) -> list[LedgerEntry]:
-        sql = f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE 1 = 1"
+        sql = f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE 1 = 1"
         params: list[Any] = []
         for column, value in (("sku", query.sku), ("warehouse", query.warehouse), ("order_id", query.order_id)):
             if value is not None:
@@ -496,7 +484,7 @@ class SQLiteTransaction:
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
-        return [_entry(r) for r in self._all(sql, params)]
+        return [_ROWS.entry(r) for r in self._all(sql, params)]
 
     def ledger_totals(self) -> dict[LevelKey, LevelTotals]:
         rows = self._all("SELECT sku, warehouse, sum(on_hand), sum(safety), sum(booked), sum(incoming), count(*) "
@@ -516,7 +504,7 @@ class SQLiteTransaction:
         self._c.execute("DELETE FROM ledger WHERE at < ?", (cutoff,))
         self._c.execute("UPDATE ledger_pruning SET active = 0")
         self._c.executemany(
-            f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES (?, 'snapshot', ?, ?, ?, ?, ?, ?, ?, "
+            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES (?, 'snapshot', ?, ?, ?, ?, ?, ?, ?, "
             "'older entries folded by pruning', NULL, NULL, NULL, NULL)",
             [(seq, sku, wh, at, oh, sf, bk, inc) for sku, wh, seq, at, oh, sf, bk, inc, _ in folded],
         )
@@ -524,16 +512,11 @@ class SQLiteTransaction:
 
     # -- orders and bookings ------------------------------------------------------------
     def get_order(self, order_id: str) -> Order | None:
-        row = self._one("SELECT order_id, channel, lines, placed_at, expires_at FROM orders WHERE order_id = ?",
-                        (order_id,))
-        if row is None:
-            return None
-        lines = tuple(OrderLine(*line) for line in json.loads(row[2]))
-        return Order(row[0], row[1], lines, _time(row[3]), _time(row[4]))  # type: ignore[arg-type]
+        row = self._one(f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?", (order_id,))
+        return None if row is None else _ROWS.order(row)
 
     def _order_values(self, o: Order) -> tuple[Any, ...]:
-        lines = json.dumps([[x.line_id, x.sku, x.quantity] for x in o.lines])
-        return (o.order_id, o.channel, lines, _micros(o.placed_at), _micros(o.expires_at))
+        return (o.order_id, o.channel, lines_json(o), _micros(o.placed_at), _micros(o.expires_at))
 
     def insert_order(self, order: Order) -> None:
         self._insert("INSERT INTO orders VALUES (?, ?, ?, ?, ?)", self._order_values(order), "order", order.order_id)
@@ -545,15 +528,15 @@ class SQLiteTransaction:
         self, *, order_id: str | None = None, line_id: str | None = None, sku: str | None = None
     ) -> list[Booking]:
         rows = self._all(
-            f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE (:o IS NULL OR order_id = :o) "
+            f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE (:o IS NULL OR order_id = :o) "
             "AND (:l IS NULL OR line_id = :l) AND (:s IS NULL OR sku = :s) ORDER BY order_id, line_id, warehouse",
             {"o": order_id, "l": line_id, "s": sku},
         )
-        return [_booking(r) for r in rows]
+        return [_ROWS.booking(r) for r in rows]
 
     def put_bookings(self, bookings: Sequence[Booking]) -> None:
         self._c.executemany(
-            f"REPLACE INTO bookings ({_BOOKING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"REPLACE INTO bookings ({BOOKING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(b.order_id, b.line_id, b.warehouse, b.sku, b.channel, b.quantity, _micros(b.expires_at))
              for b in bookings],
         )
@@ -563,11 +546,11 @@ class SQLiteTransaction:
 
     def expired_holds(self, now: dt.datetime, limit: int) -> list[Booking]:
         rows = self._all(
-            f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE expires_at <= ? "
+            f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE expires_at <= ? "
             "ORDER BY expires_at, order_id, line_id, warehouse LIMIT ?",
             (_micros(now), limit),
         )
-        return [_booking(r) for r in rows]
+        return [_ROWS.booking(r) for r in rows]
 
     def booking_totals(self) -> dict[LevelKey, int]:
         rows = self._all("SELECT sku, warehouse, sum(quantity) FROM bookings GROUP BY sku, warehouse")
@@ -575,8 +558,8 @@ class SQLiteTransaction:
 
     # -- shipments, transfers, replenishments -------------------------------------------
     def get_shipment(self, shipment_id: str) -> Shipment | None:
-        row = self._one("SELECT * FROM shipments WHERE shipment_id = ?", (shipment_id,))
-        return None if row is None else _shipment(row)
+        row = self._one(f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE shipment_id = ?", (shipment_id,))
+        return None if row is None else _ROWS.shipment(row)
 
     def put_shipment(self, shipment: Shipment) -> None:
         s = shipment
@@ -585,13 +568,13 @@ class SQLiteTransaction:
                          _micros(s.shipped_at), s.status.value))
 
     def shipments(self, *, order_id: str | None = None) -> list[Shipment]:
-        rows = self._all("SELECT * FROM shipments WHERE (:o IS NULL OR order_id = :o) ORDER BY shipment_id",
+        rows = self._all(f"SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE (:o IS NULL OR order_id = :o) ORDER BY shipment_id",
                          {"o": order_id})
-        return [_shipment(r) for r in rows]
+        return [_ROWS.shipment(r) for r in rows]
 
     def get_transfer(self, transfer_id: str) -> Transfer | None:
-        row = self._one("SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,))
-        return None if row is None else _transfer(row)
+        row = self._one(f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE transfer_id = ?", (transfer_id,))
+        return None if row is None else _ROWS.transfer(row)
 
     def put_transfer(self, transfer: Transfer) -> None:
         t = transfer
@@ -601,15 +584,15 @@ class SQLiteTransaction:
 
     def transfers(self, *, warehouse: str | None = None, sku: str | None = None) -> list[Transfer]:
         rows = self._all(
-            "SELECT * FROM transfers WHERE (:w IS NULL OR source = :w OR destination = :w) "
+            f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE (:w IS NULL OR source = :w OR destination = :w) "
             "AND (:s IS NULL OR sku = :s) ORDER BY transfer_id",
             {"w": warehouse, "s": sku},
         )
-        return [_transfer(r) for r in rows]
+        return [_ROWS.transfer(r) for r in rows]
 
     def get_replenishment(self, replenishment_id: str) -> Replenishment | None:
-        row = self._one("SELECT * FROM replenishments WHERE replenishment_id = ?", (replenishment_id,))
-        return None if row is None else _replenishment(row)
+        row = self._one(f"SELECT {REPLENISHMENT_COLUMNS} FROM replenishments WHERE replenishment_id = ?", (replenishment_id,))
+        return None if row is None else _ROWS.replenishment(row)
 
     def put_replenishment(self, replenishment: Replenishment) -> None:
         r = replenishment
@@ -619,11 +602,11 @@ class SQLiteTransaction:
 
     def replenishments(self, *, sku: str | None = None, warehouse: str | None = None) -> list[Replenishment]:
         rows = self._all(
-            "SELECT * FROM replenishments WHERE (:s IS NULL OR sku = :s) AND (:w IS NULL OR warehouse = :w) "
+            f"SELECT {REPLENISHMENT_COLUMNS} FROM replenishments WHERE (:s IS NULL OR sku = :s) AND (:w IS NULL OR warehouse = :w) "
             "ORDER BY expected_on, replenishment_id",
             {"s": sku, "w": warehouse},
         )
-        return [_replenishment(r) for r in rows]
+        return [_ROWS.replenishment(r) for r in rows]
 
     def replenishment_totals(self) -> dict[LevelKey, int]:
         rows = self._all("SELECT sku, warehouse, sum(quantity - received) FROM replenishments "
