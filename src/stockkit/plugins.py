@@ -36,7 +36,7 @@ __all__ = [
 #: The entry-point group third-party plugins are published under.
 ENTRY_POINT_GROUP = "stockkit"
 #: Modules of the built-in plugins, registered under their module name.
-DEFAULT_PLUGINS = ("stockkit.backends.memory", "stockkit.backends.sqlite")
+DEFAULT_PLUGINS = ("stockkit.backends.memory", "stockkit.backends.sqlite", "stockkit.backends.postgres")
 #: Set to a non-empty value to stop loading plugins from entry points.
 AUTOLOAD_ENV = "STOCKKIT_DISABLE_PLUGIN_AUTOLOAD"
 #: Comma-separated names of plugins never to register.
