@@ -18,10 +18,9 @@ source_suffix = {
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 
-autodoc_default_options = {
-    "members": False,
-    "undoc-members": False,
-}
+# No "members"/"undoc-members" keys here: with Sphinx 9, a False default silently empties
+# every explicit ":members:" option. Pages ask for members where they want them.
+autodoc_default_options: dict[str, str] = {}
 autodoc_typehints = "description"
 
 html_theme = "alabaster"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import stockkit
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,7 +44,9 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, (frozenset, set)):
         return {"__set__": sorted((_to_json(v) for v in value), key=repr)}
     if isinstance(value, dict):
-        return {"__dict__": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+        # sorted, so that equal dicts encode (and fingerprint) alike whatever their order
+        items = [[_to_json(k), _to_json(v)] for k, v in value.items()]
+        return {"__dict__": sorted(items, key=lambda kv: json.dumps(kv[0], sort_keys=True))}
     if attrs.has(type(value)) and type(value).__name__ in _TYPES:
         fields = {f.name: _to_json(getattr(value, f.name)) for f in attrs.fields(type(value))}
         return {"__type__": type(value).__name__, "fields": fields}

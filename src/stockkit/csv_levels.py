@@ -18,7 +18,7 @@ from stockkit.model import Level
 from stockkit.store import LevelKey
 from stockkit.validation import check_code, check_quantity
 
-__all__ = ["EXPORT_COLUMNS", "LevelRow", "write_levels", "read_levels", "check_rows_against"]
+__all__ = ["EXPORT_COLUMNS", "LevelRow", "ParsedLevels", "write_levels", "read_levels", "check_rows_against"]
 
 #: The columns :func:`write_levels` writes, in order.
 EXPORT_COLUMNS = ("sku", "warehouse", "on_hand", "safety", "booked", "available", "incoming")
@@ -34,6 +34,15 @@ class LevelRow:
     warehouse: str
     on_hand: int
     safety: int | None
+
+
+@attrs.frozen
+class ParsedLevels:
+    """What :func:`read_levels` found: the good rows, and ``(line, message)`` for each bad
+    one."""
+
+    rows: list[LevelRow]
+    problems: list[tuple[int, str]]
 
 
 def write_levels(out: IO[str], levels: Iterable[Level]) -> int:
@@ -53,9 +62,9 @@ def _whole_number(text: str | None, column: str) -> int:
     return check_quantity(int(text), column, allow_zero=True)
 
 
-def read_levels(source: IO[str]) -> list[LevelRow]:
-    """Parse import rows, checking each on its own; raise :class:`ImportFailed` listing
-    every bad row (missing columns, bad codes or quantities, a level given twice)."""
+def read_levels(source: IO[str]) -> ParsedLevels:
+    """Parse import rows, checking each on its own (bad codes or quantities, a level given
+    twice); raise :class:`ImportFailed` at once only when the header lacks a column."""
     reader = csv.DictReader(source)
     missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
@@ -84,21 +93,19 @@ def read_levels(source: IO[str]) -> list[LevelRow]:
             continue
         seen[key] = line
         rows.append(row)
-    if problems:
-        raise ImportFailed(problems)
-    return rows
+    return ParsedLevels(rows, problems)
 
 
 def check_rows_against(
-    rows: Iterable[LevelRow],
+    parsed: ParsedLevels,
     warehouses: set[str],
     levels: Mapping[LevelKey, Level],
     expired_held: Mapping[LevelKey, int],
 ) -> None:
-    """Raise :class:`ImportFailed` for rows naming an unknown warehouse or setting less
-    stock than is booked there."""
-    problems: list[tuple[int, str]] = []
-    for row in rows:
+    """Raise :class:`ImportFailed` listing, by line, every bad row: those :func:`read_levels`
+    found, and those naming an unknown warehouse or setting less stock than is booked."""
+    problems = list(parsed.problems)
+    for row in parsed.rows:
         key = (row.sku, row.warehouse)
         if row.warehouse not in warehouses:
             problems.append((row.line, f"no warehouse has code {row.warehouse!r}"))
@@ -110,4 +117,4 @@ def check_rows_against(
             problems.append((row.line, f"{row.sku} at {row.warehouse}: on_hand {row.on_hand} with safety {safety} "
                                        f"would not cover the {booked} units booked"))
     if problems:
-        raise ImportFailed(problems)
+        raise ImportFailed(sorted(problems))

@@ -31,8 +31,9 @@ import attrs
 import stockkit
 from stockkit.errors import HoldExpired, InsufficientStock
 from stockkit.inventory import Inventory
+from stockkit.model import Placement
 
-__all__ = ["DemoSummary", "WarehouseFigures", "ShortSku", "run_demo", "DEFAULT_ORDERS"]
+__all__ = ["DEFAULT_ORDERS", "DemoSummary", "ShortSku", "WarehouseFigures", "run_demo"]
 
 #: How many orders :func:`run_demo` simulates unless told otherwise.
 DEFAULT_ORDERS = 3000
@@ -142,7 +143,8 @@ class DemoSummary:
 
 
 class _Clock:
-    """The demo's time: it moves only when the demo says so."""
+    """The demo's time: it moves only when the demo says so. (``stockkit.testing`` has one
+    too, but it needs hypothesis, and the demo runs on a plain install.)"""
 
     def __init__(self, start: dt.datetime) -> None:
         self.now = start
@@ -158,8 +160,7 @@ class _Clock:
 class _Tally:
     placed: Counter[str] = attrs.Factory(Counter)
     refused: Counter[str] = attrs.Factory(Counter)
-    refusals_by_sku: Counter[str] = attrs.Factory(Counter)
-    refusals_by_sku_channel: Counter[tuple[str, str]] = attrs.Factory(Counter)
+    refusals: Counter[tuple[str, str]] = attrs.Factory(Counter)  # by (SKU, channel)
     units_refused_by_sku: Counter[str] = attrs.Factory(Counter)
     holds: int = 0
     holds_confirmed: int = 0
@@ -172,6 +173,12 @@ class _Tally:
     shipments: int = 0
     shipments_cancelled: int = 0
     events: list[str] = attrs.Factory(list)
+
+    def refusals_by_sku(self) -> Counter[str]:
+        by_sku: Counter[str] = Counter()
+        for (sku, _channel), count in self.refusals.items():
+            by_sku[sku] += count
+        return by_sku
 
 
 def run_demo(out: TextIO, *, seed: int = 7, orders: int = DEFAULT_ORDERS) -> DemoSummary:
@@ -265,8 +272,7 @@ class _Shop:
                 placement = self._place(order_id, channel, lines, as_hold, key)
             except InsufficientStock as exc:
                 tally.refused[channel] += 1
-                tally.refusals_by_sku[exc.sku or "?"] += 1
-                tally.refusals_by_sku_channel[exc.sku or "?", channel] += 1
+                tally.refusals[exc.sku or "?", channel] += 1
                 tally.units_refused_by_sku[exc.sku or "?"] += exc.requested or 0
             else:
                 tally.placed[channel] += 1
@@ -292,7 +298,7 @@ class _Shop:
         self._settle_holds()
         tally.hold_bookings_swept += inv.sweep_expired_holds()
 
-    def _place(self, order_id: str, channel: str, lines: list[tuple[str, int]], as_hold: bool, key: str) -> object:
+    def _place(self, order_id: str, channel: str, lines: list[tuple[str, int]], as_hold: bool, key: str) -> Placement:
         if as_hold:
             return self.inv.hold(order_id, channel, lines, ttl=_HOLD_TTL, idempotency_key=key)
         return self.inv.place_order(order_id, channel, lines, idempotency_key=key)
@@ -360,7 +366,7 @@ class _Shop:
 
     def _most_wanted(self, count: int) -> list[str]:
         """The SKUs refused most so far, topped up with the most popular ones."""
-        ranked = [sku for sku, _ in self.tally.refusals_by_sku.most_common(count)]
+        ranked = [sku for sku, _ in self.tally.refusals_by_sku().most_common(count)]
         ranked += [sku for sku in self.skus[: 2 * count] if sku not in ranked]
         return ranked[:count]
 
@@ -443,7 +449,7 @@ class _Shop:
                 return
 
     def _worst_channel(self, sku: str) -> str:
-        counts = {c: self.tally.refusals_by_sku_channel[sku, c] for c, *_ in _CHANNELS}
+        counts = {c: self.tally.refusals[sku, c] for c, *_ in _CHANNELS}
         return max(counts, key=lambda c: counts[c])
 
     def _receive_transfer(self) -> None:
@@ -468,7 +474,7 @@ class _Shop:
         short = tuple(
             ShortSku(sku, count, self._worst_channel(sku), tally.units_refused_by_sku[sku], inv.available(sku),
                      inv.stock(sku).incoming)
-            for sku, count in tally.refusals_by_sku.most_common(5)
+            for sku, count in tally.refusals_by_sku().most_common(5)
         )
         entries = len(inv.ledger())
         pruned = inv.prune_ledger(dt.timedelta(days=1))

@@ -20,7 +20,8 @@ hookspec = pluggy.HookspecMarker("stockkit")
 #: Marks a plugin's function as the implementation of a stockkit hook.
 hookimpl = pluggy.HookimplMarker("stockkit")
 
-#: Opens a store for a URL: ``factory(url) -> Store``. The URL is the one given to
+#: The callable a backend registers, ``factory(url) -> Store``, which opens a store for
+#: a URL. The URL is the one given to
 #: :func:`stockkit.open`, scheme included.
 BackendFactory = Callable[[str], Store]
 

@@ -21,6 +21,7 @@ import pluggy
 
 from stockkit import codec
 from stockkit.allocation import LineRequest, allocate_sequential
+from stockkit.csv_levels import check_rows_against, read_levels, write_levels
 from stockkit.errors import (
     ChannelWithoutWarehouses,
     DuplicateCode,
@@ -94,6 +95,10 @@ LineInput = OrderLine | tuple[str, int]
 # sleeping a random time up to _BACKOFF * 2**attempt seconds in between.
 _ATTEMPTS = 8
 _BACKOFF = 0.005
+
+# A hold reserves stock for a cart or a checkout; a year is already far beyond that.
+_LONGEST_HOLD = dt.timedelta(days=366)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 _WAREHOUSE_TEXT_FIELDS = ("description", "street1", "street2", "street3", "city", "postal_code", "region_code")
 _WAREHOUSE_UPDATABLE = ("name", *_WAREHOUSE_TEXT_FIELDS, "country_code", "latitude", "longitude")
@@ -644,8 +649,10 @@ class Inventory:
     ) -> Placement:
         """Like :meth:`place_order`, but the bookings are a hold that counts for nothing
         once ``ttl`` has passed, unless :meth:`confirm_hold` is called before."""
-        if not isinstance(ttl, dt.timedelta) or ttl <= dt.timedelta(0):
-            raise ValidationError(f"ttl must be a positive datetime.timedelta, got {ttl!r}")
+        if not isinstance(ttl, dt.timedelta) or not dt.timedelta(0) < ttl <= _LONGEST_HOLD:
+            raise ValidationError(
+                f"ttl must be a datetime.timedelta above zero and at most {_LONGEST_HOLD.days} days, got {ttl!r}"
+            )
         return self._place(order_id, channel, lines, ttl, idempotency_key, actor)
 
     def _place(
@@ -711,7 +718,9 @@ class Inventory:
             if order.expires_at is None:
                 raise InvalidStateTransition(f"order {order_id!r} is not a hold (or is confirmed already)")
             if order.expires_at <= ctx.now:
-                raise HoldExpired(f"the hold of order {order_id!r} expired at {order.expires_at}; place it again")
+                raise HoldExpired(
+                    f"the hold of order {order_id!r} expired at {order.expires_at}; place a new order"
+                )
             bookings = tuple(attrs.evolve(b, expires_at=None) for b in tx.bookings(order_id=order_id))
             tx.put_bookings(bookings)
             tx.apply(
@@ -734,8 +743,9 @@ class Inventory:
         idempotency_key: str | None = None,
         actor: str | None = None,
     ) -> tuple[Booking, ...]:
-        """Cancel an order (or one line of it): release its bookings and return them.
-        Releasing what holds nothing any more releases nothing."""
+        """Cancel an order (or one line of it): release its bookings, mark its lines
+        cancelled and return the released bookings. Releasing what holds nothing any more
+        releases nothing."""
         order_id = check_code(order_id, "order id")
         line_id = check_optional_code(line_id, "line id")
         reason = check_text(reason, "reason")
@@ -752,6 +762,12 @@ class Inventory:
                 at=ctx.now, actor=ctx.actor,
             )
             tx.delete_bookings([(b.order_id, b.line_id, b.warehouse) for b in released])
+            lines = tuple(
+                attrs.evolve(line, cancelled=True) if line_id in (None, line.line_id) else line
+                for line in order.lines
+            )
+            if lines != order.lines:
+                tx.update_order(attrs.evolve(order, lines=lines))
             return released
 
         return self._mutate("release", {"o": order_id, "l": line_id, "r": reason}, work, idempotency_key, actor)
@@ -818,7 +834,8 @@ class Inventory:
         self, shipment_id: str, *, idempotency_key: str | None = None, actor: str | None = None
     ) -> Shipment:
         """Undo a shipment: its units go back on hand at its warehouse and are booked for
-        the line again."""
+        the line again, unless the line has been cancelled since (then they only go back
+        on hand)."""
         shipment_id = check_code(shipment_id, "shipment id")
 
         def work(tx: Transaction, ctx: _Context) -> Shipment:
@@ -830,15 +847,17 @@ class Inventory:
             order = _order(tx, shipment.order_id)
             line = order.line(shipment.line_id)
             assert line is not None
+            rebook = 0 if line.cancelled else shipment.quantity
             tx.apply(
                 [Change(LedgerKind.RESTORED, shipment.sku, shipment.warehouse, on_hand=shipment.quantity,
-                        booked=shipment.quantity, order_id=shipment.order_id, line_id=shipment.line_id,
-                        reference=shipment_id)],
+                        booked=rebook, order_id=shipment.order_id, line_id=shipment.line_id,
+                        reference=shipment_id, reason="" if rebook else "line cancelled: back on hand only")],
                 at=ctx.now, actor=ctx.actor,
             )
-            current = {b.warehouse: b.quantity for b in tx.bookings(order_id=order.order_id, line_id=line.line_id)}
-            current[shipment.warehouse] = current.get(shipment.warehouse, 0) + shipment.quantity
-            _write_line_bookings(tx, order, line, current)
+            if rebook:
+                current = {b.warehouse: b.quantity for b in tx.bookings(order_id=order.order_id, line_id=line.line_id)}
+                current[shipment.warehouse] = current.get(shipment.warehouse, 0) + rebook
+                _write_line_bookings(tx, order, line, current)
             cancelled = attrs.evolve(shipment, status=ShipmentStatus.CANCELLED)
             tx.put_shipment(cancelled)
             return cancelled
@@ -1187,7 +1206,12 @@ class Inventory:
             age, cutoff = None, check_datetime(older_than, "older_than")
 
         def work(tx: Transaction, ctx: _Context) -> int:
-            return tx.prune_ledger(cutoff if cutoff is not None else ctx.now - age)  # type: ignore[operator]
+            if cutoff is not None:
+                return tx.prune_ledger(cutoff)
+            assert age is not None
+            if age >= ctx.now - _EARLIEST:
+                return 0  # nothing can be older than the calendar
+            return tx.prune_ledger(ctx.now - age)
 
         return self._mutate("prune_ledger", {"c": cutoff, "a": age}, work, idempotency_key, actor)
 
@@ -1195,8 +1219,6 @@ class Inventory:
     def export_levels(self, out: IO[str]) -> int:
         """Write every level as CSV (``sku,warehouse,on_hand,safety,booked,available,incoming``)
         and return the number of rows; :meth:`import_levels` reads it back."""
-        from stockkit.csv_levels import write_levels
-
         def read(tx: Transaction) -> list[Level]:
             stored = tx.levels()
             expired = tx.expired_holds_by_level(None, self._now())
@@ -1216,18 +1238,15 @@ class Inventory:
         ``sku``, ``warehouse``, ``on_hand`` and optionally ``safety``; return the number of
         rows. All or nothing: :class:`~stockkit.errors.ImportFailed` lists every bad row by
         line number and nothing is imported."""
-        from stockkit.csv_levels import read_levels
-
-        rows = read_levels(source)
+        parsed = read_levels(source)
+        rows = parsed.rows
         reason = check_text(reason, "reason")
 
         def work(tx: Transaction, ctx: _Context) -> int:
-            from stockkit.csv_levels import check_rows_against
-
             keys = [(r.sku, r.warehouse) for r in rows]
-            check_rows_against(rows, {w.code for w in tx.list_warehouses()}, tx.get_levels(keys),
-                               tx.expired_holds_by_level(keys, ctx.now))
             current = tx.get_levels(keys)
+            check_rows_against(parsed, {w.code for w in tx.list_warehouses()}, current,
+                               tx.expired_holds_by_level(keys, ctx.now))
             changes = []
             for r in rows:
                 lv = current.get((r.sku, r.warehouse)) or Level(r.sku, r.warehouse)
@@ -1238,7 +1257,8 @@ class Inventory:
             tx.apply(changes, at=ctx.now, actor=ctx.actor)
             return len(rows)
 
-        return self._mutate("import_levels", {"rows": [attrs.astuple(r) for r in rows], "r": reason},
+        arguments = {"rows": [attrs.astuple(r) for r in rows], "bad": parsed.problems, "r": reason}
+        return self._mutate("import_levels", arguments,
                             work, idempotency_key, actor)
 
 

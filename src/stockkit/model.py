@@ -189,11 +189,13 @@ class StockSummary:
 @attrs.frozen
 class OrderLine:
     """One line of an order: ``quantity`` units of ``sku``. ``line_id`` is the shop's
-    reference for the line, unique within the order."""
+    reference for the line, unique within the order. ``cancelled`` is set once the line
+    (or its whole order) has been released."""
 
     line_id: str
     sku: str
     quantity: int
+    cancelled: bool = False
 
 
 @attrs.frozen

@@ -29,7 +29,7 @@ from typing import Protocol
 
 import attrs
 
-from stockkit.errors import InsufficientStock, VersionConflict
+from stockkit.errors import InsufficientStock, InvalidQuantity, VersionConflict
 from stockkit.model import (
     Booking,
     Channel,
@@ -45,6 +45,7 @@ from stockkit.model import (
     Transfer,
     Warehouse,
 )
+from stockkit.validation import MAX_QUANTITY
 
 __all__ = [
     "Change",
@@ -65,6 +66,8 @@ class Change:
     """One change to a level, and the ledger entry that records it.
 
     The deltas are added to the level's columns. The store refuses the whole batch with
+    :class:`~stockkit.errors.InvalidQuantity` when a column would exceed
+    :data:`~stockkit.validation.MAX_QUANTITY`, with
     :class:`~stockkit.errors.InsufficientStock` when, after every change of the batch is
     applied, a column of a touched level is negative, or the level's available quantity
     (``on_hand - safety - booked``, holds expired at ``now`` not counted) is negative and
@@ -280,6 +283,11 @@ def apply_to_level(before: Level, changes: Sequence[Change], expired_held: int) 
     )
     for column in ("on_hand", "safety", "booked", "incoming"):
         old, new = getattr(before, column), getattr(after, column)
+        if new > MAX_QUANTITY:
+            raise InvalidQuantity(
+                f"{after.sku} at {after.warehouse}: {column} would become {new}, above the largest "
+                f"quantity stockkit holds ({MAX_QUANTITY})"
+            )
         if new < 0:
             raise InsufficientStock(
                 f"{after.sku} at {after.warehouse}: {column} would become {new}; it is {old}",

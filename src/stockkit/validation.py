@@ -127,7 +127,10 @@ def _check_coordinate(value: object, what: str, limit: float) -> float | None:
         return None
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise InvalidLocation(f"{what} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise InvalidLocation(f"{what} must be between -{limit:g} and {limit:g}, got {value!r}") from None
     if not -limit <= number <= limit:  # also refuses NaN
         raise InvalidLocation(f"{what} must be between -{limit:g} and {limit:g}, got {value!r}")
     return number
@@ -159,7 +162,10 @@ def check_datetime(value: object, what: str = "time") -> dt.datetime:
         raise InvalidDate(f"{what} must be a datetime, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidDate(f"{what} must carry a time zone (for example datetime.timezone.utc), got {value!r}")
-    return value.astimezone(dt.timezone.utc)
+    try:
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise InvalidDate(f"{what} is outside the range a UTC time can hold: {value!r}") from None
 
 
 def check_date(value: object, what: str = "date") -> dt.date:
@@ -174,6 +180,6 @@ def check_priority(value: object, what: str = "priority") -> int:
     if not _is_integer(value):
         raise InvalidQuantity(f"{what} must be an int, got {value!r}")
     number = int(value)  # type: ignore[call-overload]
-    if abs(number) > 2**31 - 1:
+    if not -(2**31) <= number <= 2**31 - 1:
         raise InvalidQuantity(f"{what} must fit in 32 bits, got {number}")
     return number

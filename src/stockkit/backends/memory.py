@@ -316,32 +316,34 @@ class MemoryTransaction:
 
     def prune_ledger(self, before: dt.datetime) -> int:
         old = self._t.ledger
-        kept: list[LedgerEntry] = []
-        folded: dict[LevelKey, LedgerEntry] = {}
-        count = 0
+        older: dict[LevelKey, list[LedgerEntry]] = {}
         for entry in old:
-            if entry.at >= before:
-                kept.append(entry)
-                continue
-            count += 1
-            key = (entry.sku, entry.warehouse)
-            prior = folded.get(key)
-            folded[key] = LedgerEntry(
-                seq=entry.seq,
+            if entry.at < before:
+                older.setdefault((entry.sku, entry.warehouse), []).append(entry)
+        # a level whose only old entry is a snapshot already has nothing to fold
+        folding = {key: entries for key, entries in older.items()
+                   if any(e.kind is not LedgerKind.SNAPSHOT for e in entries)}
+        if not folding:
+            return 0
+        snapshots = [
+            LedgerEntry(
+                seq=entries[-1].seq,
                 kind=LedgerKind.SNAPSHOT,
-                sku=entry.sku,
-                warehouse=entry.warehouse,
-                at=entry.at,
-                on_hand=entry.on_hand + (prior.on_hand if prior else 0),
-                safety=entry.safety + (prior.safety if prior else 0),
-                booked=entry.booked + (prior.booked if prior else 0),
-                incoming=entry.incoming + (prior.incoming if prior else 0),
+                sku=key[0],
+                warehouse=key[1],
+                at=max(e.at for e in entries),
+                on_hand=sum(e.on_hand for e in entries),
+                safety=sum(e.safety for e in entries),
+                booked=sum(e.booked for e in entries),
+                incoming=sum(e.incoming for e in entries),
                 reason="older entries folded by pruning",
             )
-        if count:
-            self._t.ledger = sorted([*folded.values(), *kept], key=lambda e: e.seq)
-            self._undo.append(lambda: setattr(self._t, "ledger", old))
-        return count
+            for key, entries in folding.items()
+        ]
+        kept = [e for e in old if not (e.at < before and (e.sku, e.warehouse) in folding)]
+        self._t.ledger = sorted([*snapshots, *kept], key=lambda e: e.seq)
+        self._undo.append(lambda: setattr(self._t, "ledger", old))
+        return sum(1 for entries in folding.values() for e in entries if e.kind is not LedgerKind.SNAPSHOT)
 
     # -- orders and bookings ------------------------------------------------------------
     def get_order(self, order_id: str) -> Order | None:

@@ -38,10 +38,16 @@ import attrs
 from stockkit.backends.migrations import latest_version, schema_files
 from stockkit.backends.sql import SQLTransaction, group_changes
 from stockkit.backends.sql_rows import BOOKING_COLUMNS, LEVEL_COLUMNS, RowReader
-from stockkit.errors import StockkitError, StoreUnavailable, TransactionConflict, ValidationError
+from stockkit.errors import (
+    StockkitError,
+    StoreUnavailable,
+    TransactionConflict,
+    ValidationError,
+)
 from stockkit.hookspecs import BackendFactory, hookimpl
 from stockkit.model import Booking, Level
 from stockkit.store import Change, LevelKey
+from stockkit.validation import MAX_QUANTITY
 
 __all__ = ["PostgresStore", "PostgresTransaction", "PostgresOptions", "parse_url", "migrate",
            "stockkit_register_backends"]
@@ -216,11 +222,12 @@ _ROWS = RowReader(time=_utc, date=_same)
 
 # The guard of stockkit.store.Change for a whole batch: one row per level in the arrays;
 # a level whose guard fails is simply not updated (and not returned), which the caller
-# turns into the precise error.
+# turns into the precise error. Deltas are numeric so that the guard's sums cannot
+# overflow bigint before they are compared with the largest quantity.
 _GUARDED_UPDATE = """
 WITH d AS (
-    SELECT * FROM unnest(%(sku)s::text[], %(warehouse)s::text[], %(on_hand)s::bigint[], %(safety)s::bigint[],
-                         %(booked)s::bigint[], %(incoming)s::bigint[], %(expected_version)s::bigint[],
+    SELECT * FROM unnest(%(sku)s::text[], %(warehouse)s::text[], %(on_hand)s::numeric[], %(safety)s::numeric[],
+                         %(booked)s::numeric[], %(incoming)s::numeric[], %(expected_version)s::bigint[],
                          %(lowers)s::boolean[], %(allow_negative)s::boolean[])
         AS d(sku, warehouse, on_hand, safety, booked, incoming, expected_version, lowers, allow_negative)
 ), expired AS (
@@ -237,6 +244,8 @@ WHERE l.sku = d.sku AND l.warehouse = d.warehouse
   AND (d.expected_version IS NULL OR l.version = d.expected_version)
   AND l.on_hand + d.on_hand >= 0 AND l.safety + d.safety >= 0
   AND l.booked + d.booked >= 0 AND l.incoming + d.incoming >= 0
+  AND l.on_hand + d.on_hand <= %(max)s AND l.safety + d.safety <= %(max)s
+  AND l.booked + d.booked <= %(max)s AND l.incoming + d.incoming <= %(max)s
   AND (NOT d.lowers OR d.allow_negative
        OR (l.on_hand + d.on_hand) - (l.safety + d.safety) - (l.booked + d.booked) + coalesce(e.units, 0) >= 0)
 RETURNING l.sku, l.warehouse, l.on_hand, l.safety, l.booked, l.incoming, l.version
@@ -318,7 +327,7 @@ class PostgresTransaction(SQLTransaction):
             columns["allow_negative"].append(any(c.allow_negative_available for c in group))
         for key in refused_by_versions:
             self._explain_refusal(key, grouped[key], at)
-        rows = self._c.execute(_GUARDED_UPDATE, {"sku": skus, "warehouse": warehouses, "now": at, **columns}).fetchall()
+        rows = self._c.execute(_GUARDED_UPDATE, {"sku": skus, "warehouse": warehouses, "now": at, "max": MAX_QUANTITY, **columns}).fetchall()
         updated = {(r[0], r[1]): Level(*r) for r in rows}
         for key, group in grouped.items():
             if key not in updated:

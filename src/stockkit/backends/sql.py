@@ -296,14 +296,17 @@ class SQLTransaction:
         """Replace entries older than ``before`` by one snapshot per level; the caller has
         allowed the deletion for this transaction."""
         cutoff = self._time(before)
+        # levels whose only old entry is a snapshot already have nothing to fold
+        folding = "(sku, warehouse) IN (SELECT sku, warehouse FROM ledger WHERE at < ? AND kind <> 'snapshot')"
         folded = self._all(
             "SELECT sku, warehouse, max(seq), max(at), sum(on_hand), sum(safety), sum(booked), sum(incoming), "
-            "count(*) FROM ledger WHERE at < ? GROUP BY sku, warehouse",
-            (cutoff,),
+            f"sum(CASE WHEN kind <> 'snapshot' THEN 1 ELSE 0 END) FROM ledger WHERE at < ? AND {folding} "
+            "GROUP BY sku, warehouse",
+            (cutoff, cutoff),
         )
         if not folded:
             return 0
-        self._execute("DELETE FROM ledger WHERE at < ?", (cutoff,))
+        self._execute(f"DELETE FROM ledger WHERE at < ? AND {folding}", (cutoff, cutoff))
         self._executemany(
             f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES (?, 'snapshot', ?, ?, ?, ?, ?, ?, ?, "
             "'older entries folded by pruning', NULL, NULL, NULL, NULL)",

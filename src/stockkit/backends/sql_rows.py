@@ -67,7 +67,7 @@ def config_json(config: InventoryConfig) -> str:
 
 def lines_json(order: Order) -> str:
     """An order's lines as the JSON text stored with it."""
-    return json.dumps([[line.line_id, line.sku, line.quantity] for line in order.lines])
+    return json.dumps([[line.line_id, line.sku, line.quantity, line.cancelled] for line in order.lines])
 
 
 @attrs.frozen

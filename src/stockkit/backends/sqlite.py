@@ -30,10 +30,16 @@ import attrs
 from stockkit.backends.migrations import latest_version, schema_files
 from stockkit.backends.sql import SQLTransaction, group_changes
 from stockkit.backends.sql_rows import BOOKING_COLUMNS, LEVEL_COLUMNS, RowReader
-from stockkit.errors import StockkitError, StoreUnavailable, TransactionConflict, ValidationError
+from stockkit.errors import (
+    StockkitError,
+    StoreUnavailable,
+    TransactionConflict,
+    ValidationError,
+)
 from stockkit.hookspecs import BackendFactory, hookimpl
 from stockkit.model import Booking, Level
 from stockkit.store import Change, LevelKey
+from stockkit.validation import MAX_QUANTITY
 
 __all__ = ["SQLiteStore", "SQLiteTransaction", "migrate", "parse_url", "stockkit_register_backends"]
 
@@ -211,6 +217,8 @@ WHERE sku = :sku AND warehouse = :warehouse
   AND (:expected_version IS NULL OR version = :expected_version)
   AND on_hand + :on_hand >= 0 AND safety + :safety >= 0
   AND booked + :booked >= 0 AND incoming + :incoming >= 0
+  AND on_hand + :on_hand <= :max AND safety + :safety <= :max
+  AND booked + :booked <= :max AND incoming + :incoming <= :max
   AND (:lowers = 0 OR :allow_negative = 1
        OR (on_hand + :on_hand) - (safety + :safety) - (booked + :booked)
           + (SELECT coalesce(sum(b.quantity), 0) FROM bookings b
@@ -279,6 +287,7 @@ class SQLiteTransaction(SQLTransaction):
                 "lowers": int(delta["on_hand"] - delta["safety"] - delta["booked"] < 0),
                 "allow_negative": int(any(c.allow_negative_available for c in group)),
                 "now": _micros(at),
+                "max": MAX_QUANTITY,
             }
             if len(versions) > 1 or self._c.execute(_GUARDED_UPDATE, params).rowcount != 1:
                 self._explain_refusal((sku, warehouse), group, at)
