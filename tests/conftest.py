@@ -55,11 +55,16 @@ from stockkit.testing.backends import (
 __all__ = ["START", "FakeClock", "build_stocked", "snapshot", "unchanged"]
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run every test that uses an inventory once per storage backend (only on memory for
-    tests marked ``memory_only``, which look inside the memory store)."""
+    """Run every test that uses an inventory once per storage backend: only on memory for
+    tests marked ``memory_only`` (they look inside the memory store), only on the SQL
+    backends for tests marked ``sql_only`` (they look inside the database)."""
     if "backend" in metafunc.fixturenames:
-        only_memory = metafunc.definition.get_closest_marker("memory_only") is not None
-        metafunc.parametrize("backend", ["memory"] if only_memory else list(BACKENDS), indirect=True)
+        backends = list(BACKENDS)
+        if metafunc.definition.get_closest_marker("memory_only"):
+            backends = ["memory"]
+        elif metafunc.definition.get_closest_marker("sql_only"):
+            backends = [b for b in BACKENDS if b != "memory"]
+        metafunc.parametrize("backend", backends, indirect=True)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The ``stockkit`` command line: ``stockkit demo`` (or ``python -m stockkit demo``).
+"""The ``stockkit`` command line: ``stockkit demo`` (or ``python -m stockkit demo``) and
+``stockkit migrate URL``.
 
 Each subcommand is a function that takes the parsed arguments and returns an exit code;
 :func:`build_parser` wires them up, and a new subcommand is one more ``_add_...`` function
@@ -8,6 +9,7 @@ called from there. The library never prints: this module does the talking.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     _add_demo(commands)
+    _add_migrate(commands)
     return parser
 
 
@@ -77,3 +80,32 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     summary = run_demo(sys.stdout, seed=args.seed, orders=args.orders)
     return 0 if summary.verify_ok else 1
+
+
+# -- migrate ------------------------------------------------------------------------------
+def _add_migrate(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    migrate = commands.add_parser(
+        "migrate",
+        help="create or upgrade the schema of a SQL store",
+        description="Bring the schema of the store at URL (sqlite:///shop.db, postgresql://...) to the "
+        "newest version and print it. Opening a store migrates it too, unless its URL says "
+        "migrate=false; this command is for deployments that migrate as a separate step.",
+    )
+    migrate.add_argument("url", help="the store URL, as given to stockkit.open")
+    migrate.set_defaults(handler=_run_migrate)
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    url = re.sub(r"([?&])migrate=[^&]*&?", r"\1", args.url).rstrip("?&")
+    try:
+        inventory = stockkit.open(url)
+    except stockkit.StockkitError as exc:
+        print(f"stockkit migrate: {exc}", file=sys.stderr)
+        return 1
+    with inventory:
+        version = getattr(inventory.store, "schema_version", None)
+    if version is None:
+        print(f"{url}: this store keeps no schema; nothing to migrate")
+    else:
+        print(f"{url}: schema at version {version}")
+    return 0

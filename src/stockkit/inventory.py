@@ -139,6 +139,11 @@ class Inventory:
         self._actor = check_optional_code(actor, "actor")
 
     # -- plumbing ----------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The storage backend this inventory runs on (see :mod:`stockkit.store`)."""
+        return self._store
+
     def close(self) -> None:
         """Release the store's connections and files."""
         self._store.close()

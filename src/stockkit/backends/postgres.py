@@ -167,6 +167,8 @@ class PostgresStore:
         with _translated_errors():
             with psycopg.connect(options.conninfo, autocommit=True) as connection:
                 version = migrate(connection, options.schema) if options.migrate else _version(connection, options)
+        #: The schema version of the database.
+        self.schema_version = version
         if version != latest_version("postgresql"):
             raise StoreUnavailable(
                 f"the database schema {options.schema!r} is at version {version}, not "

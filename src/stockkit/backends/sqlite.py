@@ -178,6 +178,8 @@ class SQLiteStore:
             if options.migrate:
                 migrate(self._connection)
             version = schema_version(self._connection)
+        #: The schema version of the database.
+        self.schema_version = version
         if version != latest_version("sqlite"):
             raise StoreUnavailable(
                 f"the database {options.path!r} is at schema version {version}, "
