@@ -70,26 +70,29 @@ from stockkit.model import (
 )
 from stockkit.store import Change, LedgerQuery, LevelKey, Store, Transaction
 from stockkit.validation import (
+    LineInput,
+    check_changes,
     check_code,
-    check_country_code,
+    check_config,
     check_date,
     check_datetime,
     check_delta,
-    check_latitude,
-    check_longitude,
+    check_flag,
+    check_lines,
     check_optional_code,
+    check_optional_datetime,
+    check_optional_version,
     check_priority,
     check_quantity,
+    check_status,
     check_text,
+    check_warehouse_fields,
 )
 from stockkit.verification import find_discrepancies
 
-__all__ = ["Inventory", "LineInput"]
+__all__ = ["Inventory"]
 
 T = TypeVar("T")
-#: An order line as shop code may give it: an :class:`OrderLine`, or ``(sku, quantity)``
-#: (line ids are then numbered ``"1"``, ``"2"``, ...).
-LineInput = OrderLine | tuple[str, int]
 
 # A transaction that meets a transient conflict runs again up to this many times in all,
 # sleeping a random time up to _BACKOFF * 2**attempt seconds in between.
@@ -100,8 +103,6 @@ _BACKOFF = 0.005
 _LONGEST_HOLD = dt.timedelta(days=366)
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
-_WAREHOUSE_TEXT_FIELDS = ("description", "street1", "street2", "street3", "city", "postal_code", "region_code")
-_WAREHOUSE_UPDATABLE = ("name", *_WAREHOUSE_TEXT_FIELDS, "country_code", "latitude", "longitude")
 
 
 def _utc_now() -> dt.datetime:
@@ -229,8 +230,8 @@ class Inventory:
         letters), ``latitude`` and ``longitude``. An active warehouse needs both
         coordinates. Raises :class:`~stockkit.errors.DuplicateCode` if the code is taken.
         """
-        values = _check_warehouse_fields({"name": name, **fields}, required_name=True)
-        warehouse = Warehouse(code=check_code(code, "warehouse code"), active=_check_flag(active, "active"), **values)
+        values = check_warehouse_fields({"name": name, **fields}, required_name=True)
+        warehouse = Warehouse(code=check_code(code, "warehouse code"), active=check_flag(active, "active"), **values)
         if warehouse.active and not warehouse.has_location:
             raise WarehouseWithoutLocation(
                 f"warehouse {warehouse.code!r} cannot be created active without a location: "
@@ -250,7 +251,7 @@ class Inventory:
         takes, and ``name``); use :meth:`activate_warehouse` and
         :meth:`deactivate_warehouse` for ``active``."""
         code = check_code(code, "warehouse code")
-        values = _check_warehouse_fields(changes, required_name=False)
+        values = check_warehouse_fields(changes, required_name=False)
 
         def work(tx: Transaction, ctx: _Context) -> Warehouse:
             updated = attrs.evolve(_warehouse(tx, code), **values)
@@ -304,7 +305,7 @@ class Inventory:
         entries that say so.
         """
         code = check_code(code, "warehouse code")
-        force = _check_flag(force, "force")
+        force = check_flag(force, "force")
 
         def work(tx: Transaction, ctx: _Context) -> None:
             _warehouse(tx, code)
@@ -354,7 +355,7 @@ class Inventory:
         """Warehouses by code, optionally only active (or inactive) ones, or those whose
         name or city contains ``search`` or whose country code is ``search``."""
         if active is not None:
-            active = _check_flag(active, "active")
+            active = check_flag(active, "active")
         text = check_text(search, "search") if search is not None else None
         return self._read(lambda tx: tx.list_warehouses(active=active, search=text or None))
 
@@ -446,10 +447,10 @@ class Inventory:
         product = Product(
             code=check_code(code, "product code"),
             name=check_text(name, "product name", required=True),
-            status=_check_status(status),
-            config=_check_config(config if config is not None else InventoryConfig()),
-            display_date=_optional_datetime(display_date, "display date"),
-            expiration_date=_optional_datetime(expiration_date, "expiration date"),
+            status=check_status(status),
+            config=check_config(config if config is not None else InventoryConfig()),
+            display_date=check_optional_datetime(display_date, "display date"),
+            expiration_date=check_optional_datetime(expiration_date, "expiration date"),
         )
 
         def work(tx: Transaction, ctx: _Context) -> Product:
@@ -466,12 +467,12 @@ class Inventory:
         code = check_code(code, "product code")
         checks: dict[str, Callable[[Any], Any]] = {
             "name": lambda v: check_text(v, "product name", required=True),
-            "status": _check_status,
-            "config": _check_config,
-            "display_date": lambda v: _optional_datetime(v, "display date"),
-            "expiration_date": lambda v: _optional_datetime(v, "expiration date"),
+            "status": check_status,
+            "config": check_config,
+            "display_date": lambda v: check_optional_datetime(v, "display date"),
+            "expiration_date": lambda v: check_optional_datetime(v, "expiration date"),
         }
-        values = _check_changes(changes, checks, "product")
+        values = check_changes(changes, checks, "product")
 
         def work(tx: Transaction, ctx: _Context) -> Product:
             updated = attrs.evolve(_product(tx, code), **values)
@@ -504,8 +505,8 @@ class Inventory:
         sku = Sku(
             check_code(product, "product code"),
             check_code(code, "SKU code"),
-            _check_flag(published, "published"),
-            _check_flag(purchasable, "purchasable"),
+            check_flag(published, "published"),
+            check_flag(purchasable, "purchasable"),
         )
 
         def work(tx: Transaction, ctx: _Context) -> Sku:
@@ -523,10 +524,10 @@ class Inventory:
         product = check_code(product, "product code")
         code = check_code(code, "SKU code")
         checks: dict[str, Callable[[Any], Any]] = {
-            "published": lambda v: _check_flag(v, "published"),
-            "purchasable": lambda v: _check_flag(v, "purchasable"),
+            "published": lambda v: check_flag(v, "published"),
+            "purchasable": lambda v: check_flag(v, "purchasable"),
         }
-        values = _check_changes(changes, checks, "SKU")
+        values = check_changes(changes, checks, "SKU")
 
         def work(tx: Transaction, ctx: _Context) -> Sku:
             _product(tx, product)
@@ -576,7 +577,7 @@ class Inventory:
         new_on_hand = None if on_hand is None else check_quantity(on_hand, "on_hand", allow_zero=True)
         new_safety = None if safety is None else check_quantity(safety, "safety", allow_zero=True)
         reason = check_text(reason, "reason")
-        version = _optional_version(expected_version)
+        version = check_optional_version(expected_version)
         arguments = {"s": sku, "w": warehouse, "o": new_on_hand, "f": new_safety, "r": reason, "v": version}
 
         def work(tx: Transaction, ctx: _Context) -> Level:
@@ -610,7 +611,7 @@ class Inventory:
         warehouse = check_code(warehouse, "warehouse code")
         delta = check_delta(delta)
         reason = check_text(reason, "reason", required=True)
-        version = _optional_version(expected_version)
+        version = check_optional_version(expected_version)
         arguments = {"s": sku, "w": warehouse, "d": delta, "r": reason, "v": version}
 
         def work(tx: Transaction, ctx: _Context) -> Level:
@@ -671,7 +672,7 @@ class Inventory:
     ) -> Placement:
         order_id = check_code(order_id, "order id")
         channel = check_code(channel, "channel code")
-        order_lines = _check_lines(lines)
+        order_lines = check_lines(lines)
 
         def work(tx: Transaction, ctx: _Context) -> Placement:
             _channel(tx, channel)
@@ -1172,8 +1173,8 @@ class Inventory:
             sku=check_optional_code(sku, "SKU code"),
             warehouse=check_optional_code(warehouse, "warehouse code"),
             kinds=kind_set,
-            since=_optional_datetime(since, "since"),
-            until=_optional_datetime(until, "until"),
+            since=check_optional_datetime(since, "since"),
+            until=check_optional_datetime(until, "until"),
             order_id=check_optional_code(order_id, "order id"),
             limit=None if limit is None else check_quantity(limit, "limit"),
         )
@@ -1373,97 +1374,3 @@ def _write_line_bookings(tx: Transaction, order: Order, line: OrderLine, units: 
         Booking(order.order_id, line.line_id, line.sku, w, order.channel, q) for w, q in sorted(units.items()) if q
     ])
     tx.delete_bookings([(order.order_id, line.line_id, w) for w, q in sorted(units.items()) if not q])
-
-
-# -- helpers: argument checks ---------------------------------------------------------------
-def _check_flag(value: object, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(f"{what} must be True or False, got {value!r}")
-    return value
-
-
-def _optional_version(value: object) -> int | None:
-    return None if value is None else check_quantity(value, "expected_version", allow_zero=True)
-
-
-def _optional_datetime(value: object, what: str) -> dt.datetime | None:
-    return None if value is None else check_datetime(value, what)
-
-
-def _check_status(value: object) -> ProductStatus:
-    try:
-        return ProductStatus(value)
-    except ValueError:
-        raise ValidationError(
-            f"status must be one of {', '.join(s.value for s in ProductStatus)}, got {value!r}"
-        ) from None
-
-
-def _check_config(value: object) -> InventoryConfig:
-    if not isinstance(value, InventoryConfig):
-        raise ValidationError(f"config must be a stockkit.InventoryConfig, got {value!r}")
-    for name in ("low_stock_threshold", "min_order_quantity", "max_order_quantity", "multiple_order_quantity"):
-        check_quantity(getattr(value, name), name, allow_zero=True)
-    if value.multiple_order_quantity < 1:
-        raise InvalidQuantity("multiple_order_quantity must be at least 1")
-    for q in value.allowed_order_quantities:
-        check_quantity(q, "an allowed order quantity")
-    if value.max_order_quantity and value.min_order_quantity > value.max_order_quantity:
-        raise InvalidQuantity(
-            f"min_order_quantity {value.min_order_quantity} exceeds max_order_quantity {value.max_order_quantity}"
-        )
-    check_code(value.engine, "inventory engine")
-    check_optional_code(value.low_stock_action, "low stock action")
-    check_optional_code(value.availability_estimate, "availability estimate")
-    return value
-
-
-def _check_changes(
-    changes: dict[str, Any], checks: dict[str, Callable[[Any], Any]], what: str
-) -> dict[str, Any]:
-    unknown = sorted(set(changes) - set(checks))
-    if unknown:
-        raise ValidationError(
-            f"cannot change {', '.join(unknown)} of a {what}; changeable: {', '.join(sorted(checks))}"
-        )
-    if not changes:
-        raise ValidationError(f"nothing to change: give at least one of {', '.join(sorted(checks))}")
-    return {name: checks[name](value) for name, value in changes.items()}
-
-
-def _check_warehouse_fields(fields: dict[str, Any], *, required_name: bool) -> dict[str, Any]:
-    checks: dict[str, Callable[[Any], Any]] = {
-        "name": lambda v: check_text(v, "warehouse name", required=True),
-        "country_code": check_country_code,
-        "latitude": check_latitude,
-        "longitude": check_longitude,
-        **{f: (lambda v, f=f: check_text(v, f.replace("_", " "))) for f in _WAREHOUSE_TEXT_FIELDS},
-    }
-    values = _check_changes(fields, checks, "warehouse")
-    if required_name and "name" not in values:
-        raise ValidationError("a warehouse needs a name")
-    return values
-
-
-def _check_lines(lines: Iterable[LineInput]) -> tuple[OrderLine, ...]:
-    if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
-        raise ValidationError(f"lines must be a list of OrderLine or (sku, quantity) pairs, got {lines!r}")
-    checked: list[OrderLine] = []
-    for number, line in enumerate(lines, start=1):
-        if isinstance(line, OrderLine):
-            line_id, sku, quantity = line.line_id, line.sku, line.quantity
-        elif isinstance(line, tuple) and len(line) == 2:
-            line_id, (sku, quantity) = str(number), line
-        else:
-            raise ValidationError(f"line {number} must be an OrderLine or a (sku, quantity) pair, got {line!r}")
-        checked.append(OrderLine(
-            check_code(line_id, f"line {number}'s id"),
-            check_code(sku, f"line {number}'s SKU code"),
-            check_quantity(quantity, f"line {number}'s quantity"),
-        ))
-    if not checked:
-        raise ValidationError("an order needs at least one line")
-    ids = [line.line_id for line in checked]
-    if len(set(ids)) != len(ids):
-        raise ValidationError(f"line ids must be unique within an order, got {ids}")
-    return tuple(checked)

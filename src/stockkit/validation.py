@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from stockkit.errors import (
     InvalidCode,
@@ -17,6 +19,7 @@ from stockkit.errors import (
     InvalidQuantity,
     ValidationError,
 )
+from stockkit.model import InventoryConfig, OrderLine, ProductStatus
 
 __all__ = [
     "MAX_QUANTITY",
@@ -32,6 +35,15 @@ __all__ = [
     "check_datetime",
     "check_date",
     "check_priority",
+    "LineInput",
+    "check_flag",
+    "check_optional_version",
+    "check_optional_datetime",
+    "check_status",
+    "check_config",
+    "check_changes",
+    "check_warehouse_fields",
+    "check_lines",
 ]
 
 #: The largest quantity stockkit accepts: what a signed 64-bit integer holds, halved so
@@ -183,3 +195,114 @@ def check_priority(value: object, what: str = "priority") -> int:
     if not -(2**31) <= number <= 2**31 - 1:
         raise InvalidQuantity(f"{what} must fit in 32 bits, got {number}")
     return number
+
+
+# -- checks of composite arguments ---------------------------------------------------------
+#: An order line as shop code may give it: an :class:`~stockkit.model.OrderLine`, or
+#: ``(sku, quantity)`` (line ids are then numbered ``"1"``, ``"2"``, ...).
+LineInput = OrderLine | tuple[str, int]
+
+_WAREHOUSE_TEXT_FIELDS = ("description", "street1", "street2", "street3", "city", "postal_code", "region_code")
+
+
+def check_flag(value: object, what: str) -> bool:
+    """Return ``value`` if it is a bool (``1`` and ``"yes"`` are refused)."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, got {value!r}")
+    return value
+
+
+def check_optional_version(value: object) -> int | None:
+    """Return an expected level version (a whole number from 0), or ``None``."""
+    return None if value is None else check_quantity(value, "expected_version", allow_zero=True)
+
+
+def check_optional_datetime(value: object, what: str) -> dt.datetime | None:
+    """Like :func:`check_datetime`, but ``None`` passes through."""
+    return None if value is None else check_datetime(value, what)
+
+
+def check_status(value: object) -> ProductStatus:
+    """Return a :class:`~stockkit.model.ProductStatus` from itself or its value."""
+    try:
+        return ProductStatus(value)
+    except ValueError:
+        raise ValidationError(
+            f"status must be one of {', '.join(s.value for s in ProductStatus)}, got {value!r}"
+        ) from None
+
+
+def check_config(value: object) -> InventoryConfig:
+    """Return an inventory configuration whose quantities and keys are valid."""
+    if not isinstance(value, InventoryConfig):
+        raise ValidationError(f"config must be a stockkit.InventoryConfig, got {value!r}")
+    for name in ("low_stock_threshold", "min_order_quantity", "max_order_quantity", "multiple_order_quantity"):
+        check_quantity(getattr(value, name), name, allow_zero=True)
+    if value.multiple_order_quantity < 1:
+        raise InvalidQuantity("multiple_order_quantity must be at least 1")
+    for q in value.allowed_order_quantities:
+        check_quantity(q, "an allowed order quantity")
+    if value.max_order_quantity and value.min_order_quantity > value.max_order_quantity:
+        raise InvalidQuantity(
+            f"min_order_quantity {value.min_order_quantity} exceeds max_order_quantity {value.max_order_quantity}"
+        )
+    check_code(value.engine, "inventory engine")
+    check_optional_code(value.low_stock_action, "low stock action")
+    check_optional_code(value.availability_estimate, "availability estimate")
+    return value
+
+
+def check_changes(
+    changes: dict[str, Any], checks: dict[str, Callable[[Any], Any]], what: str
+) -> dict[str, Any]:
+    """Check the fields an update names with ``checks`` (field name to check); refuse an
+    empty update and fields that cannot be changed."""
+    unknown = sorted(set(changes) - set(checks))
+    if unknown:
+        raise ValidationError(
+            f"cannot change {', '.join(unknown)} of a {what}; changeable: {', '.join(sorted(checks))}"
+        )
+    if not changes:
+        raise ValidationError(f"nothing to change: give at least one of {', '.join(sorted(checks))}")
+    return {name: checks[name](value) for name, value in changes.items()}
+
+
+def check_warehouse_fields(fields: dict[str, Any], *, required_name: bool) -> dict[str, Any]:
+    """Check a warehouse's name, address and coordinates as given to create or update it."""
+    checks: dict[str, Callable[[Any], Any]] = {
+        "name": lambda v: check_text(v, "warehouse name", required=True),
+        "country_code": check_country_code,
+        "latitude": check_latitude,
+        "longitude": check_longitude,
+        **{f: (lambda v, f=f: check_text(v, f.replace("_", " "))) for f in _WAREHOUSE_TEXT_FIELDS},
+    }
+    values = check_changes(fields, checks, "warehouse")
+    if required_name and "name" not in values:
+        raise ValidationError("a warehouse needs a name")
+    return values
+
+
+def check_lines(lines: Iterable[LineInput]) -> tuple[OrderLine, ...]:
+    """Return an order's lines as :class:`~stockkit.model.OrderLine` objects with unique
+    ids; ``(sku, quantity)`` pairs are numbered from ``"1"``."""
+    if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
+        raise ValidationError(f"lines must be a list of OrderLine or (sku, quantity) pairs, got {lines!r}")
+    checked: list[OrderLine] = []
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, OrderLine):
+            line_id, sku, quantity = line.line_id, line.sku, line.quantity
+        elif isinstance(line, tuple) and len(line) == 2:
+            line_id, (sku, quantity) = str(number), line
+        else:
+            raise ValidationError(f"line {number} must be an OrderLine or a (sku, quantity) pair, got {line!r}")
+        checked.append(OrderLine(
+            check_code(line_id, f"line {number}'s id"),
+            check_code(sku, f"line {number}'s SKU code"),
+            check_quantity(quantity, f"line {number}'s quantity"),
+        ))
+    if not checked:
+        raise ValidationError("an order needs at least one line")
+    ids = [line.line_id for line in checked]
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"line ids must be unique within an order, got {ids}")
+    return tuple(checked)
