@@ -1308,11 +1308,8 @@ def _open_replenishment(tx: Transaction, rid: str) -> Replenishment:
 
 def _route(tx: Transaction, channel: str, *, required: bool = True) -> list[str]:
     """The channel's active warehouses in allocation order."""
-    route = []
-    for link in tx.links(channel=channel):
-        warehouse = tx.get_warehouse(link.warehouse)
-        if warehouse is not None and warehouse.active:
-            route.append(link.warehouse)
+    active = {w.code for w in tx.list_warehouses(active=True)}
+    route = [link.warehouse for link in tx.links(channel=channel) if link.warehouse in active]
     if required and not route:
         raise ChannelWithoutWarehouses(
             f"channel {channel!r} has no linked active warehouse and cannot take orders; "

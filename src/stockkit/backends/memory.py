@@ -371,36 +371,38 @@ class MemoryTransaction:
         return found
 
     def put_bookings(self, bookings: Sequence[Booking]) -> None:
-        for booking in bookings:
-            self._write_booking(booking.order_id, (booking.line_id, booking.warehouse), booking)
+        self._write_bookings([((b.order_id, b.line_id, b.warehouse), b) for b in bookings])
 
     def delete_bookings(self, keys: Sequence[BookingKey]) -> None:
-        for order_id, line_id, warehouse in keys:
-            self._write_booking(order_id, (line_id, warehouse), None)
+        self._write_bookings([(key, None) for key in keys])
 
-    def _write_booking(self, order_id: str, key: tuple[str, str], booking: Booking | None) -> None:
-        per_order = dict(self._t.bookings.get(order_id, {}))
-        old = per_order.pop(key, None)
-        if booking is not None:
-            per_order[key] = booking
-        if per_order:
-            self._set(self._t.bookings, order_id, per_order)
-        else:
-            self._delete(self._t.bookings, order_id)
-        full_key = (order_id, key[0], key[1])
-        for hold, present in ((old, False), (booking, True)):
-            if hold is None or not hold.is_hold:
-                continue
-            level_key = (hold.sku, hold.warehouse)
-            holds = dict(self._t.holds.get(level_key, {}))
-            if present:
-                holds[full_key] = hold
-            else:
-                holds.pop(full_key, None)
-            if holds:
-                self._set(self._t.holds, level_key, holds)
-            else:
-                self._delete(self._t.holds, level_key)
+    def _write_bookings(self, writes: Sequence[tuple[BookingKey, Booking | None]]) -> None:
+        """Store (or, for ``None``, remove) bookings, copying each touched order's and each
+        touched level's dict once per call, however many bookings it has."""
+        orders: dict[str, dict[tuple[str, str], Booking]] = {}
+        holds: dict[LevelKey, dict[BookingKey, Booking]] = {}
+
+        def holds_of(key: LevelKey) -> dict[BookingKey, Booking]:
+            if key not in holds:
+                holds[key] = dict(self._t.holds.get(key, {}))
+            return holds[key]
+
+        for (order_id, line_id, warehouse), booking in writes:
+            if order_id not in orders:
+                orders[order_id] = dict(self._t.bookings.get(order_id, {}))
+            old = orders[order_id].pop((line_id, warehouse), None)
+            if booking is not None:
+                orders[order_id][(line_id, warehouse)] = booking
+            if old is not None and old.is_hold:
+                holds_of((old.sku, old.warehouse)).pop((order_id, line_id, warehouse), None)
+            if booking is not None and booking.is_hold:
+                holds_of((booking.sku, booking.warehouse))[(order_id, line_id, warehouse)] = booking
+        for table, changed in ((self._t.bookings, orders), (self._t.holds, holds)):
+            for key, value in changed.items():
+                if value:
+                    self._set(table, key, value)  # type: ignore[arg-type]
+                else:
+                    self._delete(table, key)  # type: ignore[arg-type]
 
     def expired_holds(self, now: dt.datetime, limit: int) -> list[Booking]:
         expired = [b for holds in self._t.holds.values() for b in holds.values() if b.expired(now)]

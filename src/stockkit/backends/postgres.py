@@ -195,8 +195,10 @@ class PostgresStore:
         """Begin a transaction; see :class:`stockkit.store.Store`."""
         with _translated_errors(), self._pool.connection() as connection, connection.transaction():
             if write:
-                connection.execute(f"SET LOCAL lock_timeout = {self.options.lock_timeout_ms}")
-                connection.execute(f"SET LOCAL statement_timeout = {self.options.statement_timeout_ms}")
+                connection.execute(
+                    "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                    (f"{self.options.lock_timeout_ms}ms", f"{self.options.statement_timeout_ms}ms"),
+                )
             yield PostgresTransaction(connection, write=write)
 
     def close(self) -> None:
