@@ -94,10 +94,13 @@ __all__ = ["Inventory"]
 
 T = TypeVar("T")
 
-# A transaction that meets a transient conflict runs again up to this many times in all,
-# sleeping a random time up to _BACKOFF * 2**attempt seconds in between.
-_ATTEMPTS = 8
-_BACKOFF = 0.005
+# A transaction that meets a transient conflict runs again from the start, after a random
+# pause of up to min(_BACKOFF * 2**attempt, _LONGEST_PAUSE) seconds, until _RETRY_FOR
+# seconds have passed. The pause stays short so that a writer that lost a few times is
+# not starved by fresh ones (a hot row under SERIALIZABLE isolation needs many rounds).
+_RETRY_FOR = 10.0
+_BACKOFF = 0.002
+_LONGEST_PAUSE = 0.05
 
 # A hold reserves stock for a cart or a checkout; a year is already far beyond that.
 _LONGEST_HOLD = dt.timedelta(days=366)
@@ -200,17 +203,19 @@ class Inventory:
         return self._retrying(attempt)
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
-        """Call ``attempt`` (one whole transaction) until it does not meet a transient
-        conflict, at most ``_ATTEMPTS`` times."""
-        for number in range(1, _ATTEMPTS + 1):
+        """Call ``attempt`` (one whole transaction) again while it meets a transient
+        conflict, for at most ``_RETRY_FOR`` seconds."""
+        deadline = time.monotonic() + _RETRY_FOR
+        number = 0
+        while True:
+            number += 1
             try:
                 return attempt()
             except TransactionConflict:
-                if number == _ATTEMPTS:
+                pause = self._random.uniform(0, min(_BACKOFF * 2**number, _LONGEST_PAUSE))
+                if time.monotonic() + pause > deadline:
                     raise
-                # full jitter: concurrent losers spread out instead of colliding again
-                time.sleep(self._random.uniform(0, _BACKOFF * 2**number))
-        raise AssertionError("unreachable")
+                time.sleep(pause)
 
     # -- warehouses --------------------------------------------------------------------
     def create_warehouse(

@@ -1,0 +1,57 @@
+"""The conformance suite of stockkit.testing, run against every built-in backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from stockkit.testing.backends import (
+    REQUIRE_POSTGRES_ENV,
+    postgres_required,
+    postgres_unavailable_reason,
+    temporary_postgres_schema,
+)
+from stockkit.testing.conformance import BackendConformance
+
+
+class TestMemory(BackendConformance):
+    shared_between_processes = False
+    durable = False
+
+    @pytest.fixture
+    def new_store_url(self, tmp_path: Path) -> Iterator[Callable[[], str]]:
+        yield lambda: "memory://"
+
+
+class TestSQLite(BackendConformance):
+    @pytest.fixture
+    def new_store_url(self, tmp_path: Path) -> Iterator[Callable[[], str]]:
+        count = iter(range(1_000_000))
+        yield lambda: f"sqlite:///{tmp_path / f'conformance-{next(count)}.db'}"
+
+
+def _require_postgres() -> None:
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        if postgres_required():
+            pytest.fail(f"{REQUIRE_POSTGRES_ENV} is set but {reason}")
+        pytest.skip(reason)
+
+
+class TestPostgreSQL(BackendConformance):
+    isolation = "read_committed"
+
+    @pytest.fixture
+    def new_store_url(self, tmp_path: Path) -> Iterator[Callable[[], str]]:
+        _require_postgres()
+        with ExitStack() as stack:
+            yield lambda: stack.enter_context(temporary_postgres_schema(isolation=self.isolation, pool_max="4"))
+
+
+class TestPostgreSQLSerializable(TestPostgreSQL):
+    """SERIALIZABLE is what CockroachDB and YugabyteDB run; the promises hold there too."""
+
+    isolation = "serializable"
