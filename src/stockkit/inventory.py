@@ -819,7 +819,7 @@ class Inventory:
                 if order.expires_at <= ctx.now:
                     raise HoldExpired(f"the hold of order {order_id!r} expired at {order.expires_at}")
                 raise InvalidStateTransition(f"order {order_id!r} is an unconfirmed hold: confirm_hold it first")
-            sid = shipment_id or f"S-{tx.next_id('shipment')}"
+            sid = shipment_id or _new_id(tx, "shipment", "S", tx.get_shipment)
             if tx.get_shipment(sid) is not None:
                 raise DuplicateCode(f"shipment {sid!r} exists already; shipment ids are unique")
             bookings = tx.bookings(order_id=order_id, line_id=line_id)
@@ -939,7 +939,7 @@ class Inventory:
         def work(tx: Transaction, ctx: _Context) -> Transfer:
             _warehouse(tx, source)
             _warehouse(tx, destination)
-            tid = transfer_id or f"T-{tx.next_id('transfer')}"
+            tid = transfer_id or _new_id(tx, "transfer", "T", tx.get_transfer)
             if tx.get_transfer(tid) is not None:
                 raise DuplicateCode(f"transfer {tid!r} exists already; transfer ids are unique")
             tx.apply([Change(LedgerKind.MOVED, sku, source, on_hand=-quantity, reason=f"transfer to {destination}",
@@ -1012,7 +1012,7 @@ class Inventory:
 
         def work(tx: Transaction, ctx: _Context) -> Replenishment:
             _warehouse(tx, warehouse)
-            ident = rid or f"R-{tx.next_id('replenishment')}"
+            ident = rid or _new_id(tx, "replenishment", "R", tx.get_replenishment)
             if tx.get_replenishment(ident) is not None:
                 raise DuplicateCode(f"replenishment {ident!r} exists already; replenishment ids are unique")
             tx.apply([Change(LedgerKind.EXPECTED, sku, warehouse, incoming=quantity,
@@ -1309,6 +1309,14 @@ def _open_replenishment(tx: Transaction, rid: str) -> Replenishment:
     if repl.status is not ReplenishmentStatus.OPEN:
         raise InvalidStateTransition(f"replenishment {rid!r} is {repl.status.value}, not open")
     return repl
+
+
+def _new_id(tx: Transaction, sequence: str, prefix: str, existing: Callable[[str], object | None]) -> str:
+    """The next generated id ``<prefix>-<n>`` that no caller-given id has taken."""
+    while True:
+        candidate = f"{prefix}-{tx.next_id(sequence)}"
+        if existing(candidate) is None:
+            return candidate
 
 
 def _route(tx: Transaction, channel: str, *, required: bool = True) -> list[str]:
