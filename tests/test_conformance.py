@@ -15,9 +15,14 @@ from stockkit.testing.backends import (
     temporary_postgres_schema,
 )
 from stockkit.testing.conformance import BackendConformance
+from stockkit.testing.conformance.concurrency import ConcurrencyPromises
+from stockkit.testing.conformance.rollback import RollbackPromises
 
 
-class TestMemory(BackendConformance):
+class TestMemory(ConcurrencyPromises, RollbackPromises):
+    """The memory store keeps nothing once its process ends, so the crash promises do
+    not apply to it; its concurrency promises run on threads."""
+
     shared_between_processes = False
     durable = False
 

@@ -19,7 +19,18 @@ in a test module and overriding the ``new_store_url`` fixture::
             yield make
             # drop the stores in ``urls`` here
 
-stockkit runs the same suite against its memory, SQLite and PostgreSQL backends.
+A backend that keeps nothing once its process ends (like ``memory://``) has no crash to
+survive: its test class combines the other parts instead,
+``class TestMine(ConcurrencyPromises, RollbackPromises)``, with
+``shared_between_processes = False`` and ``durable = False``.
+
+The parts: :class:`~stockkit.testing.conformance.concurrency.ConcurrencyPromises` (hot
+SKU, variable quantities, deadlock freedom, no lost update, idempotency),
+:class:`~stockkit.testing.conformance.rollback.RollbackPromises` (an operation
+interrupted after any statement leaves no trace) and
+:class:`~stockkit.testing.conformance.crash.CrashPromises` (a killed writer loses nothing
+acknowledged). stockkit runs the suite against its memory, SQLite and PostgreSQL
+backends, the last at READ COMMITTED and at SERIALIZABLE isolation.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from stockkit.testing.conformance.concurrency import ConcurrencyPromises
 from stockkit.testing.conformance.crash import CrashPromises
 from stockkit.testing.conformance.rollback import RollbackPromises
 
-__all__ = ["BackendConformance", "ConformanceBase"]
+__all__ = ["BackendConformance", "ConformanceBase", "ConcurrencyPromises", "CrashPromises", "RollbackPromises"]
 
 
 class BackendConformance(ConcurrencyPromises, CrashPromises, RollbackPromises):
