@@ -15,6 +15,7 @@ import stockkit
 from stockkit.backends import postgres, sqlite
 from stockkit.errors import StoreUnavailable, ValidationError
 
+
 @pytest.fixture
 def sql(backend: str, store_url: str) -> Iterator[Callable[[str], Any]]:
     """Run raw SQL on the store of the inventory under test (SQL backends only)."""
