@@ -858,6 +858,7 @@ class Inventory:
             order = _order(tx, shipment.order_id)
             line = order.line(shipment.line_id)
             assert line is not None
+            _warehouse(tx, shipment.warehouse)
             rebook = 0 if line.cancelled else shipment.quantity
             tx.apply(
                 [Change(LedgerKind.RESTORED, shipment.sku, shipment.warehouse, on_hand=shipment.quantity,
