@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,9 +19,10 @@ from stockkit.testing.backends import (
 from stockkit.testing.conformance import BackendConformance
 from stockkit.testing.conformance.concurrency import ConcurrencyPromises
 from stockkit.testing.conformance.rollback import RollbackPromises
+from stockkit.testing.conformance.statemachine import StateMachinePromises
 
 
-class TestMemory(ConcurrencyPromises, RollbackPromises):
+class TestMemory(ConcurrencyPromises, RollbackPromises, StateMachinePromises):
     """The memory store keeps nothing once its process ends, so the crash promises do
     not apply to it; its concurrency promises run on threads."""
 
@@ -60,3 +63,17 @@ class TestPostgreSQLSerializable(TestPostgreSQL):
     """SERIALIZABLE is what CockroachDB and YugabyteDB run; the promises hold there too."""
 
     isolation = "serializable"
+
+
+def test_one_part_of_the_suite_is_selected_by_its_class_name() -> None:
+    """``-k <part>`` picks that part's tests in every backend's class, and only them."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "-k", "StateMachinePromises", __file__],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    tests = [line.split("::", 1)[1] for line in collected if "::" in line]
+    assert sorted(tests) == sorted(
+        f"{cls}::test_random_operation_sequences_agree_with_the_model"
+        for cls in ("TestMemory", "TestSQLite", "TestPostgreSQL", "TestPostgreSQLSerializable")
+    )

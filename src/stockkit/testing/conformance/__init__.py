@@ -21,15 +21,19 @@ in a test module and overriding the ``new_store_url`` fixture::
 
 A backend that keeps nothing once its process ends (like ``memory://``) has no crash to
 survive: its test class combines the other parts instead,
-``class TestMine(ConcurrencyPromises, RollbackPromises)``, with
+``class TestMine(ConcurrencyPromises, RollbackPromises, StateMachinePromises)``, with
 ``shared_between_processes = False`` and ``durable = False``.
 
 The parts: :class:`~stockkit.testing.conformance.concurrency.ConcurrencyPromises` (hot
 SKU, variable quantities, deadlock freedom, no lost update, idempotency),
 :class:`~stockkit.testing.conformance.rollback.RollbackPromises` (an operation
-interrupted after any statement leaves no trace) and
+interrupted after any statement leaves no trace),
 :class:`~stockkit.testing.conformance.crash.CrashPromises` (a killed writer loses nothing
-acknowledged). stockkit runs the suite against its memory, SQLite and PostgreSQL
+acknowledged) and
+:class:`~stockkit.testing.conformance.statemachine.StateMachinePromises` (random sequences
+of every operation agree with a plain-Python model). Each part's tests carry its class name
+as a keyword, so ``pytest -k StateMachinePromises`` runs one part and
+``pytest -k "not CrashPromises"`` leaves one out. stockkit runs the suite against its memory, SQLite and PostgreSQL
 backends, the last at READ COMMITTED and at SERIALIZABLE isolation.
 """
 
@@ -39,9 +43,17 @@ from stockkit.testing.conformance.base import ConformanceBase
 from stockkit.testing.conformance.concurrency import ConcurrencyPromises
 from stockkit.testing.conformance.crash import CrashPromises
 from stockkit.testing.conformance.rollback import RollbackPromises
+from stockkit.testing.conformance.statemachine import StateMachinePromises
 
-__all__ = ["BackendConformance", "ConformanceBase", "ConcurrencyPromises", "CrashPromises", "RollbackPromises"]
+__all__ = [
+    "BackendConformance",
+    "ConcurrencyPromises",
+    "ConformanceBase",
+    "CrashPromises",
+    "RollbackPromises",
+    "StateMachinePromises",
+]
 
 
-class BackendConformance(ConcurrencyPromises, CrashPromises, RollbackPromises):
+class BackendConformance(ConcurrencyPromises, CrashPromises, RollbackPromises, StateMachinePromises):
     """Every promise of the suite; subclass it as the module docstring shows."""

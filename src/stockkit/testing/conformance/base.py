@@ -30,6 +30,15 @@ class ConformanceBase:
     #: only for durable backends).
     durable: ClassVar[bool] = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give every test a class defines its class's name as a pytest keyword (an
+        attribute of the test function, which ``-k`` matches), so that ``pytest -k
+        ConcurrencyPromises`` selects one part of the suite in any test class made of it."""
+        super().__init_subclass__(**kwargs)
+        for name, member in vars(cls).items():
+            if name.startswith("test") and callable(member):
+                setattr(member, cls.__name__, True)
+
     @pytest.fixture
     def new_store_url(self, tmp_path: Path) -> Iterator[Callable[[], str]]:
         """Yield a function that returns the URL of a new, empty store each time it is
