@@ -1,5 +1,5 @@
-"""The ``stockkit`` command line: ``stockkit demo`` (or ``python -m stockkit demo``) and
-``stockkit migrate URL``.
+"""The ``stockkit`` command line: ``stockkit demo`` (or ``python -m stockkit demo``),
+``stockkit migrate URL`` and ``stockkit bench``.
 
 Each subcommand is a function that takes the parsed arguments and returns an exit code;
 :func:`build_parser` wires them up, and a new subcommand is one more ``_add_...`` function
@@ -12,6 +12,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import stockkit
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     _add_demo(commands)
     _add_migrate(commands)
+    _add_bench(commands)
     return parser
 
 
@@ -109,3 +111,80 @@ def _run_migrate(args: argparse.Namespace) -> int:
     else:
         print(f"{url}: schema at version {version}")
     return 0
+
+
+# -- bench --------------------------------------------------------------------------------
+def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from stockkit.benchmarking.measures import FILLS
+    from stockkit.benchmarking.workload import SIZES, TOPOLOGIES
+
+    bench = commands.add_parser(
+        "bench",
+        help="time the allocation engine against the per-line loop and the bandwidth bound",
+        description="Generate seeded workloads (see docs/benchmarks.md), time the allocation engine on each "
+        "topology and fill mode, the per-line loop (the sequential oracle) on the same lines, and the "
+        "memory-bandwidth bound; print a table, optionally write JSON and a PNG plot. Exit code 1 if the "
+        "engine's result differs from the loop's.",
+    )
+    sizes = ", ".join(f"{name}={size['lines']:,} lines" for name, size in SIZES.items())
+    bench.add_argument("--size", choices=list(SIZES), default="M", help=f"workload preset ({sizes}; default M)")
+    for name in ("lines", "skus", "warehouses", "channels"):
+        bench.add_argument(f"--{name}", type=_positive_int, help=f"override the preset's {name}")
+    bench.add_argument("--topologies", type=_choices(TOPOLOGIES), default=TOPOLOGIES,
+                       help=f"comma list of {', '.join(TOPOLOGIES)} (default: all)")
+    bench.add_argument("--fills", type=_choices(FILLS), default=FILLS,
+                       help=f"comma list of fill modes {', '.join(FILLS)} (default: all)")
+    bench.add_argument("--repeats", type=_positive_int, default=3, help="engine runs per measure (default: 3)")
+    bench.add_argument("--seed", type=int, default=0, help="workload seed (default: 0)")
+    bench.add_argument("--loop-lines", type=int, default=100_000, metavar="N",
+                       help="lines the per-line loop runs on, scaled to all lines (0: every line; default 100000)")
+    bench.add_argument("--warm-orders", type=int, default=200, metavar="N",
+                       help="single orders placed on a warm index per topology (0: none; default 200)")
+    bench.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON here")
+    bench.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot here (needs matplotlib)")
+    bench.add_argument("--quick", action="store_true",
+                       help="a smoke run of a few seconds: size XS, 1 repeat, the loop on every line, at most 20 warm orders")
+    bench.set_defaults(handler=_run_bench)
+
+
+def _choices(allowed: Sequence[str]):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> tuple[str, ...]:
+        picked = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+        unknown = [p for p in picked if p not in allowed]
+        if unknown or not picked:
+            raise argparse.ArgumentTypeError(f"expected a comma list of {', '.join(allowed)}, got {text!r}")
+        return picked
+
+    return parse
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from stockkit.benchmarking import measures, report
+    from stockkit.benchmarking.workload import SIZES
+
+    if args.plot:
+        try:
+            report.require_matplotlib()
+        except ImportError as exc:
+            print(f"stockkit bench: {exc}", file=sys.stderr)
+            return 2
+    if args.quick:
+        args.size, args.repeats, args.loop_lines, args.warm_orders = "XS", 1, 0, min(args.warm_orders, 20)
+    size = {name: getattr(args, name) or default for name, default in SIZES[args.size].items()}
+    settings = measures.Settings(**size, topologies=args.topologies, fills=args.fills, repeats=args.repeats,
+                                 seed=args.seed, loop_lines=args.loop_lines or None, warm_orders=args.warm_orders)
+    bar = report.ProgressBar(sys.stderr, measures.step_count(settings))
+    try:
+        run = measures.run(settings, progress=bar.step)
+    except (ImportError, stockkit.StockkitError) as exc:
+        print(f"\nstockkit bench: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    print(report.format_table(run), end="")
+    if args.json:
+        args.json.write_text(report.to_json(run), encoding="utf-8")
+        print(f"wrote {args.json}")
+    if args.plot:
+        report.write_plot(run, args.plot)
+        print(f"wrote {args.plot}")
+    return 0 if all(m.exact for m in run.measures) else 1

@@ -1,0 +1,241 @@
+"""Timing the allocation engine, the per-line loop and the bandwidth bound side by side.
+
+:func:`run` generates one workload per topology (:mod:`stockkit.benchmarking.workload`),
+and for each fill mode times
+
+- the **engine**, :func:`stockkit.engine.allocate_arrays` on every line, ``repeats``
+  times (the median is the figure);
+- the **per-line loop**, the sequential oracle of :mod:`stockkit.testing.allocation_oracle`
+  (the definition of the result), once, on the first whole orders holding at most
+  ``loop_lines`` lines against the full stock; when that is fewer than every line, its
+  time is scaled linearly to all lines (``loop_scaled`` says so). The engine's result on
+  the same lines is compared with the loop's, array for array (``exact``);
+- the **bound**, the bytes the engine reads and writes divided by the machine's copy
+  bandwidth (:mod:`stockkit.benchmarking.bandwidth`).
+
+With ``warm_orders`` and an engine that keeps a warm stock index, it also times placing
+single orders of 1-10 lines one after another on an index of the workload's stock.
+
+The per-line loop lives with the test helpers, which need hypothesis (the ``test``
+extra). Nothing is printed: ``progress`` is called with a label before each step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+import stockkit
+from stockkit.benchmarking.bandwidth import bound_seconds, copy_bandwidth, traffic_bytes
+from stockkit.benchmarking.workload import TOPOLOGIES, Workload, generate, small_orders
+
+__all__ = ["FILLS", "Measure", "Run", "Settings", "WarmMeasure", "machine_info", "run", "step_count"]
+
+#: The fill modes measured: ``Fill`` values of the engine's policy.
+FILLS = ("partial", "line", "order")
+
+
+@attrs.frozen
+class Settings:
+    """What :func:`run` measures: the workload's sizes and seed, the topologies and fill
+    modes, how often the engine runs, how many lines the per-line loop gets (``None``:
+    all) and how many single orders the warm measure places (0: none)."""
+
+    lines: int
+    skus: int
+    warehouses: int
+    channels: int
+    topologies: tuple[str, ...] = TOPOLOGIES
+    fills: tuple[str, ...] = FILLS
+    repeats: int = 3
+    seed: int = 0
+    loop_lines: int | None = 100_000
+    warm_orders: int = 200
+
+
+@attrs.frozen
+class Measure:
+    """One topology and fill mode: the engine, the per-line loop and the bound.
+
+    Times are in seconds; ``loop_seconds`` is for every line (scaled from
+    ``loop_measured_seconds`` on ``loop_lines`` lines when ``loop_scaled``).
+    """
+
+    topology: str
+    fill: str
+    lines: int
+    orders: int
+    records: int
+    unfilled_share: float
+    engine_seconds: float
+    engine_samples: tuple[float, ...]
+    loop_lines: int
+    loop_measured_seconds: float
+    loop_seconds: float
+    loop_scaled: bool
+    exact: bool
+    traffic_bytes: int
+    bound_seconds: float
+
+    @property
+    def speedup(self) -> float:
+        """How many times faster the engine is than the per-line loop."""
+        return self.loop_seconds / self.engine_seconds
+
+    @property
+    def bound_ratio(self) -> float:
+        """The engine's time over the bandwidth bound (1 would be a perfect engine)."""
+        return self.engine_seconds / self.bound_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields and the two ratios, for JSON."""
+        return {**attrs.asdict(self), "speedup": self.speedup,
+                "bound_ratio": self.bound_ratio}
+
+
+@attrs.frozen
+class WarmMeasure:
+    """Single orders placed one after another on a warm index of a topology's stock."""
+
+    topology: str
+    orders: int
+    median_seconds: float
+    p99_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, for JSON."""
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class Run:
+    """Everything one :func:`run` measured, with the machine it ran on."""
+
+    settings: Settings
+    machine: dict[str, Any]
+    measures: tuple[Measure, ...]
+    warm: tuple[WarmMeasure, ...]
+    warm_skipped: str | None
+    generate_seconds: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document of the run."""
+        return {"machine": self.machine, "settings": attrs.asdict(self.settings),
+                "generate_seconds": self.generate_seconds, "results": [m.to_dict() for m in self.measures],
+                "warm_single_order": [w.to_dict() for w in self.warm], "warm_skipped": self.warm_skipped}
+
+
+def machine_info(bandwidth: float) -> dict[str, Any]:
+    """The machine and software a run measured: cores, CPU, numpy, Python, bandwidth."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "stockkit": stockkit.__version__,
+        "copy_bandwidth_bytes_per_second": bandwidth,
+    }
+
+
+def step_count(settings: Settings) -> int:
+    """How many times :func:`run` calls ``progress``."""
+    return 1 + len(settings.topologies) * (1 + 2 * len(settings.fills) + (1 if settings.warm_orders else 0))
+
+
+def run(settings: Settings, progress: Callable[[str], None] = lambda label: None) -> Run:
+    """Measure every topology and fill mode of ``settings`` (see the module docstring)."""
+    oracle = _oracle()
+    progress("memory bandwidth")
+    bandwidth = copy_bandwidth()
+    measures, warm, generated = [], [], {}
+    warm_skipped = None if settings.warm_orders else "not asked for (warm_orders=0)"
+    for topology in settings.topologies:
+        progress(f"{topology}: generating {settings.lines:,} lines")
+        start = time.perf_counter()
+        workload = generate(settings.lines, settings.skus, settings.warehouses, settings.channels,
+                            topology=topology, seed=settings.seed)
+        generated[topology] = time.perf_counter() - start
+        head = workload.head(settings.loop_lines) if settings.loop_lines else workload
+        for fill in settings.fills:
+            measures.append(_measure(workload, head, fill, settings.repeats, bandwidth, oracle, progress))
+        if settings.warm_orders:
+            progress(f"{topology}: {settings.warm_orders} single orders on a warm index")
+            timing, why = _warm(workload, settings.warm_orders, settings.seed)
+            if timing is None:
+                warm_skipped = why
+            else:
+                warm.append(WarmMeasure(topology, settings.warm_orders, *timing))
+    return Run(settings=settings, machine=machine_info(bandwidth), measures=tuple(measures), warm=tuple(warm),
+               warm_skipped=warm_skipped, generate_seconds=generated)
+
+
+def _measure(workload: Workload, head: Workload, fill: str, repeats: int, bandwidth: float,
+             oracle: Callable[..., Any], progress: Callable[[str], None]) -> Measure:
+    """The engine on every line, the loop on ``head``, and the bound, for one fill mode."""
+    from stockkit.engine import Fill, allocate_arrays
+
+    policy = workload.policy(fill=Fill(fill))
+    progress(f"{workload.topology}/{fill}: engine x{repeats}")
+    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy), repeats)
+    progress(f"{workload.topology}/{fill}: per-line loop on {head.n_lines:,} lines")
+    expected, loop_samples = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
+    got = result if head is workload else allocate_arrays(**head.kwargs(), policy=policy)
+    nbytes = traffic_bytes(workload.kwargs(), result)
+    return Measure(
+        topology=workload.topology, fill=fill, lines=workload.n_lines, orders=workload.n_orders,
+        records=len(result.record_line),
+        unfilled_share=float(result.line_unfilled.sum() / workload.line_quantity.sum()),
+        engine_seconds=statistics.median(samples), engine_samples=tuple(samples), loop_lines=head.n_lines,
+        loop_measured_seconds=loop_samples[0], loop_seconds=loop_samples[0] * workload.n_lines / head.n_lines,
+        loop_scaled=head.n_lines < workload.n_lines, exact=_same(got, expected),
+        traffic_bytes=nbytes, bound_seconds=bound_seconds(nbytes, bandwidth))
+
+
+def _oracle() -> Callable[..., Any]:
+    """The sequential per-line loop (the engine's definition), or a clear ImportError."""
+    try:
+        from stockkit.testing.allocation_oracle import allocate_oracle
+    except ImportError as exc:
+        raise ImportError(f"the per-line loop (stockkit.testing.allocation_oracle) could not be imported: {exc}; "
+                          "it needs the test extra: pip install 'stockkit[test]'") from exc
+    return allocate_oracle
+
+
+def _timed(call: Callable[[], Any], repeats: int) -> tuple[Any, list[float]]:
+    """The last result of ``call`` and the duration of each of ``repeats`` calls."""
+    samples, result = [], None
+    for _ in range(max(repeats, 1)):
+        start = time.perf_counter()
+        result = call()
+        samples.append(time.perf_counter() - start)
+    return result, samples
+
+
+def _same(got: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> bool:
+    """Whether two AllocationArrays hold equal arrays."""
+    return len(got) == len(expected) and all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+
+
+def _warm(workload: Workload, count: int, seed: int) -> tuple[tuple[float, float] | None, str]:
+    """(median, p99) seconds of placing ``count`` single orders on a warm index, or None
+    and why it could not be measured."""
+    return None, "the engine has no warm stock index to place single orders on yet"
+    orders = small_orders(workload, count, seed=seed)  # pragma: no cover - until the warm index exists
+    return (0.0, 0.0) if orders else None, ""

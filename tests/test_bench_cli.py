@@ -1,0 +1,134 @@
+"""``stockkit bench``: the engine, the per-line loop and the bandwidth bound side by side."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from stockkit.benchmarking import measures
+from stockkit.benchmarking.report import format_table
+from stockkit.benchmarking.workload import SIZES, TOPOLOGIES, generate
+from stockkit.cli import main
+
+
+def _bench(argv):
+    """Run ``stockkit bench`` with ``argv``; (exit code, stdout, stderr)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        code = main(["bench", *argv])
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One ``stockkit bench --quick --json out.json`` run, shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("bench") / "out.json"
+    code, stdout, stderr = _bench(["--quick", "--json", str(out)])
+    return code, stdout, stderr, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_quick_run_succeeds_and_prints_a_row_per_topology_and_fill_mode(quick):
+    code, stdout, _, _ = quick
+    assert code == 0
+    header = next(line for line in stdout.splitlines() if line.startswith("topology"))
+    assert header.split() == ["topology", "fill", "engine", "ms", "loop", "ms", "speed-up", "bound", "ms",
+                              "x", "bound", "exact"]
+    rows = [line.split() for line in stdout.splitlines() if line.split()[:1] and line.split()[0] in TOPOLOGIES]
+    assert [(r[0], r[1]) for r in rows] == [(t, f) for t in TOPOLOGIES for f in measures.FILLS]
+    assert all(r[-1] == "yes" for r in rows)
+    assert "workload: 20,000 lines" in stdout and "copy bandwidth" in stdout
+    assert "wrote " in stdout
+
+
+def test_quick_run_shows_a_progress_bar_on_stderr(quick):
+    _, _, stderr, _ = quick
+    settings = measures.Settings(**SIZES["XS"], warm_orders=20)
+    total = measures.step_count(settings)
+    assert f"{total}/{total} done" in stderr
+    assert "\r[" in stderr and "per-line loop on 20,000 lines" in stderr
+
+
+def test_quick_json_has_the_machine_the_settings_and_sane_figures(quick):
+    _, _, _, document = quick
+    machine = document["machine"]
+    assert machine["cores"] >= 1 and machine["numpy"] == np.__version__
+    bandwidth = machine["copy_bandwidth_bytes_per_second"]
+    assert 1e8 < bandwidth < 1e13
+    assert document["settings"]["lines"] == 20_000 and document["settings"]["repeats"] == 1
+    results = document["results"]
+    assert len(results) == len(TOPOLOGIES) * len(measures.FILLS)
+    for r in results:
+        w = generate(**SIZES["XS"], topology=r["topology"], seed=0)
+        inputs = sum(a.nbytes for a in w.kwargs().values() if isinstance(a, np.ndarray))
+        assert r["exact"] is True and r["lines"] == 20_000 and r["orders"] == w.n_orders
+        assert r["loop_lines"] == 20_000 and r["loop_scaled"] is False
+        assert r["engine_seconds"] > 0 and r["loop_seconds"] > 0 and len(r["engine_samples"]) == 1
+        # records (8 + 8 + 8 + 1 bytes each) and per line unfilled + reason (8 + 1) come on top
+        assert r["traffic_bytes"] == inputs + 25 * r["records"] + 9 * 20_000
+        assert r["bound_seconds"] == pytest.approx(r["traffic_bytes"] / bandwidth)
+        assert r["speedup"] == pytest.approx(r["loop_seconds"] / r["engine_seconds"])
+        assert r["bound_ratio"] == pytest.approx(r["engine_seconds"] / r["bound_seconds"])
+        assert 0.02 < r["unfilled_share"] < 0.6        # tight stock leaves some demand unfilled
+        assert r["records"] > 0
+    partial = {r["topology"]: r["unfilled_share"] for r in results if r["fill"] == "partial"}
+    line = {r["topology"]: r["unfilled_share"] for r in results if r["fill"] == "line"}
+    assert all(line[t] >= partial[t] for t in TOPOLOGIES)  # all-or-nothing leaves more unfilled
+
+
+def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), repeats=2,
+                                 loop_lines=5_000, warm_orders=0)
+    labels = []
+    run = measures.run(settings, progress=labels.append)
+    (m,) = run.measures
+    assert m.loop_scaled and 4_990 <= m.loop_lines <= 5_000
+    assert m.loop_seconds == pytest.approx(m.loop_measured_seconds * 20_000 / m.loop_lines)
+    assert m.exact and len(m.engine_samples) == 2
+    assert len(labels) == measures.step_count(settings)
+    table = format_table(run)
+    assert f"~ per-line loop timed once on the first {m.loop_lines:,} lines" in table
+    assert "\n disjoint" not in table and "~" in table.splitlines()[5]
+
+
+def test_a_mismatch_between_engine_and_loop_fails_the_run(monkeypatch):
+    oracle = measures._oracle()
+
+    def wrong(**kwargs):
+        result = oracle(**kwargs)
+        return result._replace(line_unfilled=result.line_unfilled + 1)
+
+    monkeypatch.setattr(measures, "_oracle", lambda: wrong)
+    code, stdout, _ = _bench(["--quick", "--topologies", "disjoint", "--fills", "partial", "--warm-orders", "0"])
+    assert code == 1
+    assert stdout.splitlines()[5].split()[-1] == "NO"
+
+
+def test_plot_without_matplotlib_says_what_to_install_before_running(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    code, stdout, stderr = _bench(["--quick", "--plot", str(tmp_path / "plot.png")])
+    assert code == 2
+    assert "--plot needs matplotlib" in stderr and "pip install 'stockkit[plot]'" in stderr
+    assert stdout == "" and not (tmp_path / "plot.png").exists()
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    path = tmp_path / "plot.png"
+    code, stdout, _ = _bench(["--quick", "--topologies", "disjoint", "--plot", str(path)])
+    assert code == 0 and f"wrote {path}" in stdout
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv", [["--topologies", "star"], ["--fills", "most"], ["--size", "XXL"],
+                                  ["--lines", "0"]])
+def test_bad_options_are_refused_by_the_parser(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", *argv])
+    assert exit_.value.code == 2
+    assert "stockkit bench: error" in capsys.readouterr().err
