@@ -14,6 +14,7 @@ __all__ = [
     "InvalidCode",
     "InvalidLocation",
     "InvalidDate",
+    "InvalidArray",
     "NotFound",
     "UnknownWarehouse",
     "UnknownChannel",
@@ -29,6 +30,13 @@ __all__ = [
     "WarehouseNotEmpty",
     "ChannelWithoutWarehouses",
     "InsufficientStock",
+    "OrderLineRejected",
+    "NotPurchasable",
+    "BelowMinimumQuantity",
+    "AboveMaximumQuantity",
+    "QuantityNotAllowed",
+    "NotAMultiple",
+    "UnknownEstimate",
     "InvalidStateTransition",
     "HoldExpired",
     "IdempotencyConflict",
@@ -36,6 +44,8 @@ __all__ = [
     "ImportFailed",
     "UnknownBackend",
     "PluginError",
+    "UnknownPluginKey",
+    "PluginFailureWarning",
     "TransactionConflict",
     "StoreUnavailable",
 ]
@@ -65,6 +75,12 @@ class InvalidLocation(ValidationError):
 
 class InvalidDate(ValidationError):
     """A date or time is of the wrong type, or a time carries no time zone."""
+
+
+class InvalidArray(ValidationError):
+    """An array given to the allocation engine has the wrong shape, type or length, an
+    index out of range, or duplicate keys; the message names the argument and how to fix
+    it."""
 
 
 class NotFound(StockkitError, LookupError):
@@ -105,6 +121,10 @@ class UnknownTransfer(NotFound):
 
 class UnknownReplenishment(NotFound):
     """No replenishment has this id."""
+
+
+class UnknownEstimate(NotFound):
+    """No availability estimate has this key."""
 
 
 class DuplicateCode(StockkitError):
@@ -152,6 +172,83 @@ class InsufficientStock(StockkitError):
         self.warehouse = warehouse
 
 
+class OrderLineRejected(StockkitError):
+    """An order line breaks a rule of its product's inventory configuration; nothing of
+    the order was booked. The message is written for the shopper.
+
+    The rules are checked in this order and the first failure is raised:
+    :class:`NotPurchasable`, :class:`BelowMinimumQuantity`,
+    :class:`AboveMaximumQuantity`, :class:`QuantityNotAllowed`, :class:`NotAMultiple`,
+    then availability (:class:`InsufficientStock`).
+
+    Attributes:
+        sku: the SKU code of the line.
+        quantity: the quantity asked for.
+        line_id: the order line's id.
+    """
+
+    def __init__(self, message: str, *, sku: str, quantity: int, line_id: str | None = None) -> None:
+        super().__init__(message)
+        self.sku = sku
+        self.quantity = quantity
+        self.line_id = line_id
+
+
+class NotPurchasable(OrderLineRejected):
+    """The SKU cannot be bought: its product is not approved (draft, scheduled or
+    expired) or the SKU is unpublished or not purchasable."""
+
+
+class BelowMinimumQuantity(OrderLineRejected):
+    """The quantity is below the product's minimum order quantity.
+
+    Attributes:
+        minimum: the smallest quantity accepted.
+    """
+
+    def __init__(self, message: str, *, sku: str, quantity: int, minimum: int, line_id: str | None = None) -> None:
+        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
+        self.minimum = minimum
+
+
+class AboveMaximumQuantity(OrderLineRejected):
+    """The quantity is above the product's maximum order quantity.
+
+    Attributes:
+        maximum: the largest quantity accepted.
+    """
+
+    def __init__(self, message: str, *, sku: str, quantity: int, maximum: int, line_id: str | None = None) -> None:
+        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
+        self.maximum = maximum
+
+
+class QuantityNotAllowed(OrderLineRejected):
+    """The product accepts only some quantities and this is not one of them.
+
+    Attributes:
+        allowed: the quantities accepted, in increasing order.
+    """
+
+    def __init__(
+        self, message: str, *, sku: str, quantity: int, allowed: tuple[int, ...], line_id: str | None = None
+    ) -> None:
+        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
+        self.allowed = allowed
+
+
+class NotAMultiple(OrderLineRejected):
+    """The quantity is not a multiple of the product's multiple order quantity.
+
+    Attributes:
+        multiple: the number the quantity must be a multiple of.
+    """
+
+    def __init__(self, message: str, *, sku: str, quantity: int, multiple: int, line_id: str | None = None) -> None:
+        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
+        self.multiple = multiple
+
+
 class InvalidStateTransition(StockkitError):
     """The operation does not apply to the object's current state (receiving a transfer
     twice, cancelling a cancelled shipment, shipping an unconfirmed hold, ...)."""
@@ -190,6 +287,42 @@ class UnknownBackend(StockkitError):
 
 class PluginError(StockkitError):
     """A plugin could not be loaded or is misconfigured."""
+
+
+class UnknownPluginKey(PluginError):
+    """A configuration names a low-stock action or an inventory engine by a key that no
+    registered plugin provides; install (or stop blocking) the plugin, or use a known key.
+
+    Attributes:
+        kind: what the key should name (``"low-stock action"``, ``"inventory engine"``).
+        key: the unknown key.
+        known: the keys that are registered.
+    """
+
+    def __init__(self, kind: str, key: str, known: list[str]) -> None:
+        shown = ", ".join(repr(k) for k in known) or "none"
+        super().__init__(
+            f"no plugin provides the {kind} {key!r} (known: {shown}); install or unblock the plugin "
+            f"that provides it, or choose a known key"
+        )
+        self.kind = kind
+        self.key = key
+        self.known = known
+
+
+class PluginFailureWarning(UserWarning):
+    """A plugin raised while it ran outside any transaction (a low-stock action, a stock
+    event listener, an availability estimator). The change that triggered it stands; the
+    failure is reported with this warning and to the ``stockkit_plugin_failed`` hook.
+
+    Attributes:
+        failure: the :class:`stockkit.events.PluginFailure` that says which plugin failed
+            on what.
+    """
+
+    def __init__(self, failure: object) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 class TransactionConflict(StockkitError):

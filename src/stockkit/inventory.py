@@ -21,7 +21,11 @@ import pluggy
 
 from stockkit import codec
 from stockkit.allocation import LineRequest, allocate_sequential
+from stockkit.catalogue import CatalogueEntry, catalogue_entries, governing_entry, rules_of
 from stockkit.csv_levels import check_rows_against, read_levels, write_levels
+from stockkit.dispatch import dispatch, report
+from stockkit.estimates import earliest_incoming
+from stockkit.events import PluginFailure, StockWatch, WatchedTransaction
 from stockkit.errors import (
     ChannelWithoutWarehouses,
     DuplicateCode,
@@ -32,6 +36,7 @@ from stockkit.errors import (
     InvalidStateTransition,
     TransactionConflict,
     UnknownChannel,
+    UnknownEstimate,
     UnknownOrder,
     UnknownOrderLine,
     UnknownProduct,
@@ -45,6 +50,8 @@ from stockkit.errors import (
     WarehouseWithoutLocation,
 )
 from stockkit.model import (
+    Availability,
+    AvailabilityEstimate,
     Booking,
     Channel,
     ChannelLink,
@@ -52,6 +59,8 @@ from stockkit.model import (
     LedgerEntry,
     LedgerKind,
     Level,
+    Estimate,
+    Incoming,
     Order,
     OrderLine,
     Placement,
@@ -62,12 +71,16 @@ from stockkit.model import (
     Shipment,
     ShipmentStatus,
     Sku,
+    StockEvent,
     StockSummary,
     Transfer,
     TransferStatus,
     VerifyReport,
     Warehouse,
 )
+from stockkit.order_rules import check_line
+from stockkit.plugins import LowStockAction, implementations, inventory_engines, low_stock_actions, require_key
+from stockkit.product_status import published_status, status_at
 from stockkit.store import Change, LedgerQuery, LevelKey, Store, Transaction
 from stockkit.validation import (
     LineInput,
@@ -116,6 +129,7 @@ def _utc_now() -> dt.datetime:
 class _Context:
     now: dt.datetime
     actor: str | None
+    watch: StockWatch
 
 
 class Inventory:
@@ -174,12 +188,15 @@ class Inventory:
         key = check_optional_code(idempotency_key, "idempotency key")
         who = check_optional_code(actor, "actor") or self._actor
         digest = codec.fingerprint(operation, arguments) if key is not None else ""
-        return self._retrying(lambda: self._attempt(operation, work, key, digest, who))
+        result, events = self._retrying(lambda: self._attempt(operation, work, key, digest, who))
+        # Committed: now, outside the transaction, the low-stock actions and listeners.
+        dispatch(self, events)
+        return result
 
     def _attempt(
         self, operation: str, work: Callable[[Transaction, _Context], T], key: str | None, digest: str,
         who: str | None,
-    ) -> T:
+    ) -> tuple[T, list[StockEvent]]:
         with self._store.transaction() as tx:
             if key is not None:
                 recorded = tx.get_idempotency(key)
@@ -189,11 +206,18 @@ class Inventory:
                             f"idempotency key {key!r} was used before with other arguments "
                             f"(or another operation than {operation}); use a new key"
                         )
-                    return codec.decode(recorded[1])  # type: ignore[no-any-return]
-            result = work(tx, _Context(self._now(), who))
+                    return codec.decode(recorded[1]), []
+            now = self._now()
+            watch = StockWatch(tx, now, self._catalogue)
+            result = work(WatchedTransaction(tx, watch), _Context(now, who, watch))  # type: ignore[arg-type]
+            events = watch.events()
             if key is not None:
                 tx.put_idempotency(key, digest, codec.encode(result))
-        return result
+        return result, events
+
+    def _catalogue(self, tx: Transaction, codes: Iterable[str]) -> dict[str, list[CatalogueEntry]]:
+        """The catalogue entries of SKU codes, with the rules of their products' engines."""
+        return catalogue_entries(tx, codes, lambda: inventory_engines(self.plugins))
 
     def _read(self, work: Callable[[Transaction], T]) -> T:
         def attempt() -> T:
@@ -287,6 +311,8 @@ class Inventory:
 
         def work(tx: Transaction, ctx: _Context) -> Warehouse:
             warehouse = _warehouse(tx, code)
+            if warehouse.active != active:  # every SKU there gains or loses this warehouse's stock
+                ctx.watch.touch(lv.sku for lv in tx.levels(warehouses=[code]))
             if active and not warehouse.has_location:
                 raise WarehouseWithoutLocation(
                     f"warehouse {code!r} has no location: set latitude and longitude with "
@@ -448,17 +474,24 @@ class Inventory:
         actor: str | None = None,
     ) -> Product:
         """Create a product with its inventory configuration (Liferay's defaults unless
-        given)."""
+        given).
+
+        The configuration's ``engine`` and ``low_stock_action`` must name registered
+        plugins (:class:`~stockkit.errors.UnknownPluginKey` otherwise) and its
+        ``availability_estimate`` a stored estimate
+        (:class:`~stockkit.errors.UnknownEstimate`).
+        """
         product = Product(
             code=check_code(code, "product code"),
             name=check_text(name, "product name", required=True),
             status=check_status(status),
-            config=check_config(config if config is not None else InventoryConfig()),
+            config=self._check_plugin_keys(check_config(config if config is not None else InventoryConfig())),
             display_date=check_optional_datetime(display_date, "display date"),
             expiration_date=check_optional_datetime(expiration_date, "expiration date"),
         )
 
         def work(tx: Transaction, ctx: _Context) -> Product:
+            _check_estimate_key(tx, product.config)
             tx.insert_product(product)
             return product
 
@@ -473,7 +506,7 @@ class Inventory:
         checks: dict[str, Callable[[Any], Any]] = {
             "name": lambda v: check_text(v, "product name", required=True),
             "status": check_status,
-            "config": check_config,
+            "config": lambda v: self._check_plugin_keys(check_config(v)),
             "display_date": lambda v: check_optional_datetime(v, "display date"),
             "expiration_date": lambda v: check_optional_datetime(v, "expiration date"),
         }
@@ -481,10 +514,190 @@ class Inventory:
 
         def work(tx: Transaction, ctx: _Context) -> Product:
             updated = attrs.evolve(_product(tx, code), **values)
+            _check_estimate_key(tx, updated.config)
             tx.update_product(updated)
             return updated
 
         return self._mutate("update_product", {"code": code, **values}, work, idempotency_key, actor)
+
+    def _check_plugin_keys(self, config: InventoryConfig) -> InventoryConfig:
+        """Refuse a configuration whose engine or low-stock action no plugin provides."""
+        require_key(inventory_engines(self.plugins), "inventory engine", config.engine)
+        if config.low_stock_action is not None:
+            require_key(low_stock_actions(self.plugins), "low-stock action", config.low_stock_action)
+        return config
+
+    def publish_product(
+        self, code: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Product:
+        """Publish a product: ``approved``, or ``scheduled`` while its display date is in
+        the future. An expired product (expiration date passed) cannot be published:
+        :class:`~stockkit.errors.InvalidStateTransition`; change the date first."""
+        code = check_code(code, "product code")
+
+        def work(tx: Transaction, ctx: _Context) -> Product:
+            product = _product(tx, code)
+            if product.expiration_date is not None and product.expiration_date <= ctx.now:
+                raise InvalidStateTransition(
+                    f"product {code!r} expired at {product.expiration_date}; give it a later expiration_date "
+                    "with update_product before publishing it"
+                )
+            updated = attrs.evolve(product, status=published_status(product, ctx.now))
+            tx.update_product(updated)
+            return updated
+
+        return self._mutate("publish_product", {"code": code}, work, idempotency_key, actor)
+
+    def unpublish_product(
+        self, code: str, *, idempotency_key: str | None = None, actor: str | None = None
+    ) -> Product:
+        """Take a product off sale: its status becomes ``draft``."""
+        code = check_code(code, "product code")
+
+        def work(tx: Transaction, ctx: _Context) -> Product:
+            updated = attrs.evolve(_product(tx, code), status=ProductStatus.DRAFT)
+            tx.update_product(updated)
+            return updated
+
+        return self._mutate("unpublish_product", {"code": code}, work, idempotency_key, actor)
+
+    def sweep_product_statuses(self, *, actor: str | None = None) -> int:
+        """Write down the status moves the dates have made: approved and scheduled products
+        whose expiration date has come become ``expired``, scheduled ones whose display
+        date has come become ``approved``. Return how many products moved.
+
+        Call it periodically. It is one set-based statement per move in the SQL stores
+        (cheap on 100,000 products) and idempotent. Purchasability never waits for it: a
+        product is purchasable from the very moment of its display date.
+        """
+        return self._mutate("sweep_product_statuses", {}, lambda tx, ctx: tx.advance_product_statuses(ctx.now),
+                            None, actor)
+
+    def product_status(self, code: str) -> ProductStatus:
+        """A product's status now: its stored status moved on by its dates (what
+        :meth:`sweep_product_statuses` would write)."""
+        return status_at(self.get_product(code), self._now())
+
+    # -- inventory rules ---------------------------------------------------------------
+    def rules(self, product: str, sku: str) -> InventoryConfig:
+        """The inventory rules of a product's SKU, as its inventory engine gives them."""
+        product = check_code(product, "product code")
+        sku = check_code(sku, "SKU code")
+        return rules_of(self.get_product(product), sku, inventory_engines(self.plugins))
+
+    def low_stock_actions(self) -> list[LowStockAction]:
+        """The registered low-stock actions, lower priority first."""
+        return list(low_stock_actions(self.plugins).values())
+
+    def inventory_engines(self) -> list[str]:
+        """Keys of the registered inventory engines, sorted."""
+        return sorted(inventory_engines(self.plugins))
+
+    def availability(self, sku: str, *, channel: str | None = None, product: str | None = None) -> Availability:
+        """What a shop page may show about a SKU: its available quantity (in ``channel``,
+        or company-wide), the availability label, the displayable quantity, whether it can
+        be bought now, the estimate while it is out of stock, and what is incoming.
+
+        The rules come from ``product`` (default: the product that governs the SKU's
+        order lines); a stock-only SKU code follows the default configuration.
+        """
+        sku = check_code(sku, "SKU code")
+        product = check_optional_code(product, "product code")
+        now = self._now()
+
+        def read(tx: Transaction) -> tuple[CatalogueEntry | None, StockSummary]:
+            entries = self._catalogue(tx, [sku]).get(sku, [])
+            if product is not None:
+                entries = [e for e in entries if e.product.code == product]
+                if not entries:
+                    _product(tx, product)
+                    raise UnknownSku(f"product {product!r} has no SKU {sku!r}; add it with add_sku")
+            return governing_entry(entries, now), self._stock(tx, sku, channel, now)
+
+        entry, stock = self._read(read)
+        rules = entry.rules if entry is not None else InventoryConfig()
+        label = "available" if stock.available > rules.low_stock_threshold else "unavailable"
+        estimate = None
+        if stock.available <= 0:
+            estimate = self._estimate(entry.product if entry else None, sku, channel, 1)
+        return Availability(
+            sku=sku,
+            product=None if entry is None else entry.product.code,
+            channel=channel,
+            available=stock.available,
+            threshold=rules.low_stock_threshold,
+            label=label,
+            display_label=label if rules.display_availability else None,
+            display_quantity=max(stock.available, 0) if rules.display_stock_quantity else None,
+            purchasable=entry is None or entry.why_not_purchasable(now) is None,
+            back_orders=rules.allow_back_orders,
+            estimate=estimate,
+            incoming=self.incoming(sku),
+        )
+
+    def estimate(self, sku: str, quantity: int = 1, *, channel: str | None = None) -> Estimate | None:
+        """When ``quantity`` units of a SKU can be had in ``channel`` (company-wide when
+        ``None``): the first answer of the registered estimators, ``None`` when none
+        knows. The built-in estimator answers with the date of the earliest open
+        replenishment that covers the quantity, else with the product's assigned
+        estimate."""
+        sku = check_code(sku, "SKU code")
+        quantity = check_quantity(quantity)
+        channel = check_optional_code(channel, "channel code")
+        now = self._now()
+        if channel is not None:
+            self.get_channel(channel)
+        entry = self._read(lambda tx: governing_entry(self._catalogue(tx, [sku]).get(sku, []), now))
+        return self._estimate(None if entry is None else entry.product, sku, channel, quantity)
+
+    def _estimate(self, product: Product | None, sku: str, channel: str | None, quantity: int) -> Estimate | None:
+        """Ask the estimators in turn; one that raises is reported and skipped."""
+        arguments = {"inventory": self, "product": product, "sku": sku, "channel": channel, "quantity": quantity}
+        for name, estimator in implementations(self.plugins.hook.stockkit_estimate_availability):
+            try:
+                answer = estimator(**arguments)
+            except Exception as exc:  # noqa: BLE001 - a failing estimator is reported and skipped
+                report(self, PluginFailure(name, "availability estimator", exc))
+                continue
+            if answer is not None:
+                return answer  # type: ignore[no-any-return]
+        return None
+
+    def incoming(self, sku: str) -> Incoming | None:
+        """The "incoming" display of a SKU: the earliest open replenishment's expected date
+        and the units expected on it, or ``None`` when nothing is incoming."""
+        sku = check_code(sku, "SKU code")
+        return earliest_incoming(self._read(lambda tx: tx.replenishments(sku=sku)))
+
+    def today(self) -> dt.date:
+        """The inventory clock's current date (UTC)."""
+        return self._now().date()
+
+    # -- availability estimates --------------------------------------------------------
+    def put_availability_estimate(
+        self, key: str, label: str, *, priority: int = 0, idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> AvailabilityEstimate:
+        """Create or change a named availability estimate ("3-5 days") that products can
+        be assigned through ``config.availability_estimate``; lists show lower
+        ``priority`` first."""
+        estimate = AvailabilityEstimate(check_code(key, "estimate key"),
+                                        check_text(label, "estimate label", required=True), check_priority(priority))
+
+        def work(tx: Transaction, ctx: _Context) -> AvailabilityEstimate:
+            tx.put_estimate(estimate)
+            return estimate
+
+        return self._mutate("put_availability_estimate", {"e": estimate}, work, idempotency_key, actor)
+
+    def get_availability_estimate(self, key: str) -> AvailabilityEstimate:
+        """The estimate with this key; :class:`~stockkit.errors.UnknownEstimate` if none."""
+        key = check_code(key, "estimate key")
+        return self._read(lambda tx: _estimate_named(tx, key))
+
+    def availability_estimates(self) -> list[AvailabilityEstimate]:
+        """Every availability estimate, lower priority first."""
+        return self._read(lambda tx: tx.list_estimates())
 
     def get_product(self, code: str) -> Product:
         """The product with this code; :class:`~stockkit.errors.UnknownProduct` if none."""
@@ -684,14 +897,19 @@ class Inventory:
             if tx.get_order(order_id) is not None:
                 raise DuplicateCode(f"order {order_id!r} exists already; order ids are unique")
             route = _route(tx, channel)
+            back_orders = _check_order_rules(ctx.watch.touch(line.sku for line in order_lines), order_lines, ctx.now)
             skus = sorted({line.sku for line in order_lines})
             keys = [(s, w) for s in skus for w in route]
             available = {k: lv.available for k, lv in zip(keys, self._levels_now(tx, keys, ctx.now))}
             plan = allocate_sequential(
                 [LineRequest(line.line_id, line.sku, line.quantity) for line in order_lines], route, available
             )
+            taken: list[tuple[str, str, str, int]] = []  # (line, sku, warehouse, units)
             for allocated in plan:
-                if not allocated.filled:
+                taken.extend((allocated.line_id, allocated.sku, w, q) for w, q in allocated.taken)
+                if allocated.filled:
+                    continue
+                if allocated.sku not in back_orders:
                     can = sum(max(available.get((allocated.sku, w), 0), 0) for w in route)
                     raise InsufficientStock(
                         f"order {order_id!r} line {allocated.line_id!r}: channel {channel!r} cannot supply "
@@ -699,13 +917,19 @@ class Inventory:
                         "nothing was booked",
                         sku=allocated.sku, requested=allocated.quantity, available=can,
                     )
+                # A back order: what no warehouse has is booked at the channel's first one.
+                taken.append((allocated.line_id, allocated.sku, route[0], allocated.unfilled))
+            per_line: dict[tuple[str, str, str], int] = {}
+            for line_id, sku, w, q in taken:
+                per_line[(line_id, sku, w)] = per_line.get((line_id, sku, w), 0) + q
             expires = None if ttl is None else ctx.now + ttl
             kind = LedgerKind.BOOKED if ttl is None else LedgerKind.HELD
             bookings = tuple(
-                Booking(order_id, a.line_id, a.sku, w, channel, q, expires) for a in plan for w, q in a.taken
+                Booking(order_id, line_id, sku, w, channel, q, expires) for (line_id, sku, w), q in per_line.items()
             )
             tx.apply(
-                [Change(kind, b.sku, b.warehouse, booked=b.quantity, order_id=order_id, line_id=b.line_id)
+                [Change(kind, b.sku, b.warehouse, booked=b.quantity, order_id=order_id, line_id=b.line_id,
+                        allow_negative_available=b.sku in back_orders)
                  for b in bookings],
                 at=ctx.now, actor=ctx.actor,
             )
@@ -716,6 +940,7 @@ class Inventory:
 
         arguments = {"o": order_id, "c": channel, "l": order_lines, "t": ttl}
         return self._mutate("hold" if ttl else "place_order", arguments, work, key, actor)
+
 
     def confirm_hold(
         self, order_id: str, *, idempotency_key: str | None = None, actor: str | None = None
@@ -1104,17 +1329,16 @@ class Inventory:
         to ``channel``."""
         sku = check_code(sku, "SKU code")
         channel = check_optional_code(channel, "channel code")
+        return self._read(lambda tx: self._stock(tx, sku, channel, self._now()))
 
-        def read(tx: Transaction) -> StockSummary:
-            if channel is None:
-                warehouses = [w.code for w in tx.list_warehouses(active=True)]
-            else:
-                _channel(tx, channel)
-                warehouses = _route(tx, channel, required=False)
-            keys = [(sku, w) for w in sorted(warehouses)]
-            return _summary(sku, self._levels_now(tx, keys, self._now()))
-
-        return self._read(read)
+    def _stock(self, tx: Transaction, sku: str, channel: str | None, now: dt.datetime) -> StockSummary:
+        if channel is None:
+            warehouses = [w.code for w in tx.list_warehouses(active=True)]
+        else:
+            _channel(tx, channel)
+            warehouses = _route(tx, channel, required=False)
+        keys = [(sku, w) for w in sorted(warehouses)]
+        return _summary(sku, self._levels_now(tx, keys, now))
 
     def available(self, sku: str, *, channel: str | None = None, warehouse: str | None = None) -> int:
         """Units of a SKU that can still be promised: company-wide, in one channel or at one
@@ -1296,6 +1520,20 @@ def _product(tx: Transaction, code: str) -> Product:
     return product
 
 
+def _estimate_named(tx: Transaction, key: str) -> AvailabilityEstimate:
+    estimate = tx.get_estimate(key)
+    if estimate is None:
+        raise UnknownEstimate(
+            f"no availability estimate has key {key!r}; create it with put_availability_estimate"
+        )
+    return estimate
+
+
+def _check_estimate_key(tx: Transaction, config: InventoryConfig) -> None:
+    if config.availability_estimate is not None:
+        _estimate_named(tx, config.availability_estimate)
+
+
 def _order(tx: Transaction, order_id: str) -> Order:
     order = tx.get_order(order_id)
     if order is None:
@@ -1318,6 +1556,24 @@ def _new_id(tx: Transaction, sequence: str, prefix: str, existing: Callable[[str
         candidate = f"{prefix}-{tx.next_id(sequence)}"
         if existing(candidate) is None:
             return candidate
+
+
+def _check_order_rules(
+    entries: dict[str, list[CatalogueEntry]], lines: Sequence[OrderLine], now: dt.datetime
+) -> set[str]:
+    """Check every line against its product's rules, in DOMAIN order, before any
+    allocation (raising the first :class:`~stockkit.errors.OrderLineRejected`); return the
+    SKU codes whose rules allow back orders. Lines of stock-only SKU codes (no product
+    lists them) follow no catalogue rule."""
+    back_orders: set[str] = set()
+    for line in lines:
+        entry = governing_entry(entries.get(line.sku, ()), now)
+        if entry is None:
+            continue
+        check_line(line, entry.rules, not_purchasable=entry.why_not_purchasable(now))
+        if entry.rules.allow_back_orders:
+            back_orders.add(line.sku)
+    return back_orders
 
 
 def _route(tx: Transaction, channel: str, *, required: bool = True) -> list[str]:

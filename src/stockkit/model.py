@@ -37,6 +37,12 @@ __all__ = [
     "LedgerEntry",
     "Discrepancy",
     "VerifyReport",
+    "AvailabilityEstimate",
+    "StockEventKind",
+    "StockEvent",
+    "Incoming",
+    "Estimate",
+    "Availability",
 ]
 
 
@@ -418,3 +424,97 @@ class VerifyReport:
     def ok(self) -> bool:
         """Whether every level matches the ledger, its bookings and its replenishments."""
         return not self.discrepancies
+
+
+@attrs.frozen
+class AvailabilityEstimate:
+    """A named estimate shown to shoppers while a product is out of stock ("3-5 days").
+
+    ``key`` is what a product's configuration names; lists show lower ``priority`` first.
+    """
+
+    key: str
+    label: str
+    priority: int = 0
+
+
+class StockEventKind(enum.StrEnum):
+    """What happened to a SKU's company-wide available quantity."""
+
+    LOW_STOCK = "low_stock"
+    """It went from above the product's low stock threshold to at or below it."""
+    OUT_OF_STOCK = "out_of_stock"
+    """It went from above zero to zero or below."""
+    BACK_IN_STOCK = "back_in_stock"
+    """It went from at or below the low stock threshold to above it."""
+
+
+@attrs.frozen
+class StockEvent:
+    """A crossing of a SKU of a product, caused by one committed change.
+
+    ``before`` and ``after`` are the SKU's company-wide available quantity (every active
+    warehouse, bookings and unexpired holds subtracted) just before and just after the
+    change; ``threshold`` is the product's low stock threshold. ``action`` is the key of
+    the low-stock action the product's rules name (on low-stock events only).
+    """
+
+    kind: StockEventKind
+    product: str
+    sku: str
+    before: int
+    after: int
+    threshold: int
+    at: dt.datetime
+    action: str | None = None
+
+
+@attrs.frozen
+class Incoming:
+    """The earliest open replenishment of a SKU: its expected date and the units still
+    expected on that date (over every warehouse)."""
+
+    expected_on: dt.date
+    quantity: int
+
+
+@attrs.frozen
+class Estimate:
+    """When ``quantity`` units of a SKU can be had in a channel.
+
+    ``expected_on`` is a date when an estimator knows one (the built-in one: the
+    earliest open replenishment that covers the quantity); otherwise ``label`` is the
+    product's assigned estimate ("3-5 days"). ``source`` names the estimator.
+    """
+
+    sku: str
+    quantity: int
+    channel: str | None
+    expected_on: dt.date | None = None
+    label: str | None = None
+    source: str = ""
+
+
+@attrs.frozen
+class Availability:
+    """What a shop page may show about a SKU, in a channel or company-wide.
+
+    ``label`` is ``"available"`` when ``available`` is above the low stock ``threshold``,
+    else ``"unavailable"``; ``display_label`` and ``display_quantity`` are what the
+    product's configuration lets shoppers see (``None`` when it hides them; the quantity
+    shown is never below zero). ``estimate`` is set while the SKU is out of stock
+    (``available`` at or below zero) and an estimator answers.
+    """
+
+    sku: str
+    product: str | None
+    channel: str | None
+    available: int
+    threshold: int
+    label: str
+    display_label: str | None
+    display_quantity: int | None
+    purchasable: bool
+    back_orders: bool
+    estimate: Estimate | None = None
+    incoming: Incoming | None = None

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+import attrs
 import pluggy
 
 from stockkit import hookspecs
-from stockkit.errors import PluginError, UnknownBackend
+from stockkit.errors import PluginError, UnknownBackend, UnknownPluginKey
 from stockkit.store import Store
 
 __all__ = [
@@ -31,12 +33,24 @@ __all__ = [
     "make_plugin_manager",
     "backend_factories",
     "open_store",
+    "LowStockAction",
+    "low_stock_actions",
+    "inventory_engines",
+    "require_key",
+    "implementations",
 ]
 
 #: The entry-point group third-party plugins are published under.
 ENTRY_POINT_GROUP = "stockkit"
 #: Modules of the built-in plugins, registered under their module name.
-DEFAULT_PLUGINS = ("stockkit.backends.memory", "stockkit.backends.sqlite", "stockkit.backends.postgres")
+DEFAULT_PLUGINS = (
+    "stockkit.backends.memory",
+    "stockkit.backends.sqlite",
+    "stockkit.backends.postgres",
+    "stockkit.default_plugins.engine",
+    "stockkit.default_plugins.unpublish",
+    "stockkit.default_plugins.estimator",
+)
 #: Set to a non-empty value to stop loading plugins from entry points.
 AUTOLOAD_ENV = "STOCKKIT_DISABLE_PLUGIN_AUTOLOAD"
 #: Comma-separated names of plugins never to register.
@@ -105,3 +119,81 @@ def open_store(manager: pluggy.PluginManager, url: str) -> Store:
             f"install the plugin that provides it"
         )
     return factories[scheme](url)
+
+
+@attrs.frozen
+class LowStockAction:
+    """A low-stock action as a plugin registered it (see
+    :func:`~stockkit.hookspecs.stockkit_register_low_stock_actions`)."""
+
+    key: str
+    label: str
+    priority: int
+    run: hookspecs.LowStockActionFunction = attrs.field(eq=False, repr=False)
+
+
+def implementations(hook: Any) -> list[tuple[str, Callable[..., Any]]]:
+    """``(plugin name, call)`` of a hook's implementations in the order pluggy calls them
+    (the plugin registered last first, ``tryfirst`` before, ``trylast`` after), for
+    callers that must go on past an implementation that raises. ``call(**arguments)``
+    passes an implementation the hook arguments it asks for, as pluggy does."""
+    return [(impl.plugin_name, _caller(impl)) for impl in reversed(hook.get_hookimpls())]
+
+
+def _caller(impl: Any) -> Callable[..., Any]:
+    def call(**arguments: Any) -> Any:
+        return impl.function(*[arguments[name] for name in impl.argnames])
+
+    return call
+
+
+def _check_key(key: object, what: str) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise PluginError(f"a {what} key must be a non-empty string, got {key!r}")
+    return key.strip()
+
+
+def _register_in_order(hook: Any, register: Callable[..., None]) -> None:
+    # Registration order: built-ins first, plugins passed to open() last, so that a key
+    # registered again (by a later plugin, or later by the same one) replaces the old one.
+    for _, function in reversed(implementations(hook)):
+        function(register=register)
+
+
+def low_stock_actions(manager: pluggy.PluginManager) -> dict[str, LowStockAction]:
+    """The registered low-stock actions by key, lower priority (then key) first."""
+    found: dict[str, LowStockAction] = {}
+
+    def register(key: str, action: hookspecs.LowStockActionFunction, *, label: str = "", priority: int = 0) -> None:
+        key = _check_key(key, "low-stock action")
+        if not callable(action):
+            raise PluginError(f"the low-stock action {key!r} must be callable, got {action!r}")
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise PluginError(f"the priority of low-stock action {key!r} must be an int, got {priority!r}")
+        found[key] = LowStockAction(key, str(label) or key, priority, action)
+
+    _register_in_order(manager.hook.stockkit_register_low_stock_actions, register)
+    return {a.key: a for a in sorted(found.values(), key=lambda a: (a.priority, a.key))}
+
+
+def inventory_engines(manager: pluggy.PluginManager) -> dict[str, hookspecs.InventoryEngine]:
+    """The registered inventory engines by key."""
+    found: dict[str, hookspecs.InventoryEngine] = {}
+
+    def register(key: str, engine: hookspecs.InventoryEngine) -> None:
+        key = _check_key(key, "inventory engine")
+        if not callable(engine):
+            raise PluginError(f"the inventory engine {key!r} must be callable, got {engine!r}")
+        found[key] = engine
+
+    _register_in_order(manager.hook.stockkit_register_inventory_engines, register)
+    return found
+
+
+def require_key(registered: dict[str, Any], kind: str, key: str) -> Any:
+    """The plugin object registered under ``key``; :class:`~stockkit.errors.UnknownPluginKey`
+    naming the known keys when there is none."""
+    try:
+        return registered[key]
+    except KeyError:
+        raise UnknownPluginKey(kind, key, sorted(registered)) from None

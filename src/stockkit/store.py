@@ -31,6 +31,7 @@ import attrs
 
 from stockkit.errors import InsufficientStock, InvalidQuantity, VersionConflict
 from stockkit.model import (
+    AvailabilityEstimate,
     Booking,
     Channel,
     ChannelLink,
@@ -163,6 +164,20 @@ class Transaction(Protocol):
         """Replace the stored SKU with the same product and code."""
     def list_skus(self, *, product: str | None = None, code: str | None = None) -> list[Sku]:
         """SKUs by product then code."""
+    def catalogue(self, codes: Iterable[str]) -> list[tuple[Sku, Product]]:
+        """Every product SKU whose code is one of ``codes``, with its product, by SKU code
+        then product code (one query however many codes)."""
+    def advance_product_statuses(self, now: dt.datetime) -> int:
+        """Move, set-based, every approved or scheduled product whose expiration date is at
+        or before ``now`` to expired, then every scheduled product whose display date is at
+        or before ``now`` to approved; return how many products moved. Running it again at
+        the same time moves nothing."""
+    def get_estimate(self, key: str) -> AvailabilityEstimate | None:
+        """The availability estimate with this key, or ``None``."""
+    def put_estimate(self, estimate: AvailabilityEstimate) -> None:
+        """Insert or replace an availability estimate."""
+    def list_estimates(self) -> list[AvailabilityEstimate]:
+        """Availability estimates by priority, then key."""
 
     # -- levels and ledger --------------------------------------------------------------
     def get_levels(self, keys: Iterable[LevelKey]) -> dict[LevelKey, Level]:

@@ -20,6 +20,7 @@ import attrs
 from stockkit.errors import DuplicateCode
 from stockkit.hookspecs import BackendFactory, hookimpl
 from stockkit.model import (
+    AvailabilityEstimate,
     Booking,
     Channel,
     ChannelLink,
@@ -34,6 +35,7 @@ from stockkit.model import (
     Transfer,
     Warehouse,
 )
+from stockkit.product_status import status_at
 from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level
 
 __all__ = ["MemoryStore", "MemoryTransaction", "stockkit_register_backends"]
@@ -51,6 +53,9 @@ class _Tables:
     links: dict[tuple[str, str], ChannelLink] = attrs.Factory(dict)
     products: dict[str, Product] = attrs.Factory(dict)
     skus: dict[tuple[str, str], Sku] = attrs.Factory(dict)
+    # the products listing each SKU code, by code (tuples, replaced on write)
+    products_by_sku: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    estimates: dict[str, AvailabilityEstimate] = attrs.Factory(dict)
     levels: dict[LevelKey, Level] = attrs.Factory(dict)
     orders: dict[str, Order] = attrs.Factory(dict)
     # bookings per order, then per (line, warehouse); the inner dicts are replaced, never
@@ -196,6 +201,8 @@ class MemoryTransaction:
 
     def insert_sku(self, sku: Sku) -> None:
         self._insert(self._t.skus, (sku.product, sku.code), sku, "SKU")
+        listing = self._t.products_by_sku.get(sku.code, ())
+        self._set(self._t.products_by_sku, sku.code, tuple(sorted((*listing, sku.product))))
 
     def update_sku(self, sku: Sku) -> None:
         self._set(self._t.skus, (sku.product, sku.code), sku)
@@ -206,6 +213,31 @@ class MemoryTransaction:
             for key, s in sorted(self._t.skus.items())
             if (product is None or s.product == product) and (code is None or s.code == code)
         ]
+
+    def catalogue(self, codes: Iterable[str]) -> list[tuple[Sku, Product]]:
+        found = []
+        for code in sorted(set(codes)):
+            for product in self._t.products_by_sku.get(code, ()):
+                found.append((self._t.skus[(product, code)], self._t.products[product]))
+        return found
+
+    def advance_product_statuses(self, now: dt.datetime) -> int:
+        moved = 0
+        for code, p in list(self._t.products.items()):
+            status = status_at(p, now)
+            if status is not p.status:
+                self._set(self._t.products, code, attrs.evolve(p, status=status))
+                moved += 1
+        return moved
+
+    def get_estimate(self, key: str) -> AvailabilityEstimate | None:
+        return self._t.estimates.get(key)
+
+    def put_estimate(self, estimate: AvailabilityEstimate) -> None:
+        self._set(self._t.estimates, estimate.key, estimate)
+
+    def list_estimates(self) -> list[AvailabilityEstimate]:
+        return sorted(self._t.estimates.values(), key=lambda e: (e.priority, e.key))
 
     # -- levels and ledger --------------------------------------------------------------
     def get_levels(self, keys: Iterable[LevelKey]) -> dict[LevelKey, Level]:

@@ -29,6 +29,7 @@ from stockkit.backends.sql_rows import (
 )
 from stockkit.errors import DuplicateCode, StockkitError
 from stockkit.model import (
+    AvailabilityEstimate,
     Booking,
     Channel,
     ChannelLink,
@@ -220,6 +221,38 @@ class SQLTransaction:
                 params.append(value)
         rows = self._all(sql + " ORDER BY product, code", params)
         return [Sku(r[0], r[1], bool(r[2]), bool(r[3])) for r in rows]
+
+    def catalogue(self, codes: Iterable[str]) -> list[tuple[Sku, Product]]:
+        wanted = sorted(set(codes))
+        if not wanted:
+            return []
+        condition, params = self._in_list("s.code", wanted)
+        columns = ", ".join(f"p.{c.strip()}" for c in PRODUCT_COLUMNS.split(","))
+        rows = self._all(f"SELECT s.product, s.code, s.published, s.purchasable, {columns} FROM skus s "
+                         f"JOIN products p ON p.code = s.product WHERE {condition} ORDER BY s.code, s.product", params)
+        return [(Sku(r[0], r[1], bool(r[2]), bool(r[3])), self.rows.product(r[4:])) for r in rows]
+
+    def advance_product_statuses(self, now: dt.datetime) -> int:
+        # Expire first, so that a scheduled product past both dates ends expired.
+        at = self._time(now)
+        expired = self._execute("UPDATE products SET status = 'expired' WHERE status IN ('approved', 'scheduled') "
+                                "AND expiration_date <= ?", (at,)).rowcount
+        shown = self._execute("UPDATE products SET status = 'approved' WHERE status = 'scheduled' "
+                              "AND display_date <= ?", (at,)).rowcount
+        return int(expired) + int(shown)
+
+    def get_estimate(self, key: str) -> AvailabilityEstimate | None:
+        row = self._one("SELECT key, label, priority FROM availability_estimates WHERE key = ?", (key,))
+        return None if row is None else AvailabilityEstimate(*row)
+
+    def put_estimate(self, estimate: AvailabilityEstimate) -> None:
+        self._execute("DELETE FROM availability_estimates WHERE key = ?", (estimate.key,))
+        self._execute("INSERT INTO availability_estimates (key, label, priority) VALUES (?, ?, ?)",
+                      (estimate.key, estimate.label, estimate.priority))
+
+    def list_estimates(self) -> list[AvailabilityEstimate]:
+        rows = self._all("SELECT key, label, priority FROM availability_estimates ORDER BY priority, key")
+        return [AvailabilityEstimate(*r) for r in rows]
 
     # -- levels and ledger --------------------------------------------------------------
     def levels(

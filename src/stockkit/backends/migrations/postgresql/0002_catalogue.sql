@@ -1,0 +1,13 @@
+-- stockkit schema, version 2 (PostgreSQL): catalogue rules.
+-- Finding the products of a SKU code, a set-based product status sweep, and the named
+-- availability estimates products may be assigned.
+
+CREATE INDEX skus_by_code ON skus (code, product);
+CREATE INDEX products_due_to_expire ON products (expiration_date) WHERE status IN ('approved', 'scheduled');
+CREATE INDEX products_due_to_show ON products (display_date) WHERE status = 'scheduled';
+
+CREATE TABLE availability_estimates (
+    key text PRIMARY KEY,
+    label text NOT NULL,
+    priority integer NOT NULL
+);

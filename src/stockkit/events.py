@@ -1,0 +1,150 @@
+"""Which stock events a change caused: crossings of company-wide availability.
+
+A change touches some SKU codes. For the catalogue SKUs among them (codes some product
+lists), :class:`StockWatch` reads the company-wide available quantity (every active
+warehouse; bookings and unexpired holds subtracted) just before the change's first write
+of the SKU and again at the end of the transaction, and :func:`crossings` turns each
+``before -> after`` pair into events. Only touched SKUs are read, so watching costs two
+reads per transaction, however big the catalogue.
+
+Crossings are judged per product (each product has its own threshold):
+
+- low stock: ``before > threshold >= after``;
+- out of stock: ``before > 0 >= after``;
+- back in stock: ``before <= threshold < after``.
+
+A threshold change alone is not a crossing; neither is time passing (a hold that expires
+frees its units silently; the next change of the SKU starts from the freed quantity).
+
+>>> import datetime as dt
+>>> from stockkit.model import StockEventKind
+>>> at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+>>> [e.kind.value for e in crossings("mug", "MUG", before=3, after=0, threshold=2, action=None, at=at)]
+['low_stock', 'out_of_stock']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from stockkit.catalogue import CatalogueEntry
+from stockkit.model import StockEvent, StockEventKind
+from stockkit.store import Change, Transaction
+
+__all__ = ["crossings", "company_available", "StockWatch", "WatchedTransaction", "PluginFailure"]
+
+
+def crossings(
+    product: str, sku: str, *, before: int, after: int, threshold: int, action: str | None, at: dt.datetime
+) -> list[StockEvent]:
+    """The events of one SKU of one product whose available quantity went from ``before``
+    to ``after``."""
+    events = []
+    if before > threshold >= after:
+        events.append(StockEvent(StockEventKind.LOW_STOCK, product, sku, before, after, threshold, at, action))
+    if before > 0 >= after:
+        events.append(StockEvent(StockEventKind.OUT_OF_STOCK, product, sku, before, after, threshold, at))
+    if before <= threshold < after:
+        events.append(StockEvent(StockEventKind.BACK_IN_STOCK, product, sku, before, after, threshold, at))
+    return events
+
+
+def company_available(tx: Transaction, skus: Sequence[str], now: dt.datetime) -> dict[str, int]:
+    """Each SKU's available quantity over every active warehouse at ``now`` (expired holds
+    not counted), in two store reads."""
+    if not skus:
+        return {}
+    active = [w.code for w in tx.list_warehouses(active=True)]
+    keys = [(s, w) for s in sorted(skus) for w in active]
+    levels = tx.get_levels(keys)
+    expired = tx.expired_holds_by_level(keys, now) if keys else {}
+    totals = dict.fromkeys(skus, 0)
+    for key, level in levels.items():
+        totals[key[0]] += level.available + expired.get(key, 0)
+    return totals
+
+
+class StockWatch:
+    """Records the availability of the catalogue SKUs a transaction touches, before its
+    first write of each, and says at the end which events the transaction caused.
+
+    ``lookup(tx, codes)`` gives the catalogue entries of the codes (see
+    :func:`stockkit.catalogue.catalogue_entries`).
+    """
+
+    def __init__(
+        self,
+        tx: Transaction,
+        now: dt.datetime,
+        lookup: Callable[[Transaction, Iterable[str]], dict[str, list[CatalogueEntry]]],
+    ) -> None:
+        self._tx = tx
+        self._now = now
+        self._lookup = lookup
+        self._entries: dict[str, list[CatalogueEntry]] = {}
+        self._before: dict[str, int] = {}
+
+    def touch(self, skus: Iterable[str]) -> dict[str, list[CatalogueEntry]]:
+        """Note the SKUs about to change, read the availability of the new catalogue ones,
+        and return the catalogue entries of every SKU given (empty for stock-only codes)."""
+        wanted = set(skus)
+        new = sorted(s for s in wanted if s not in self._entries)
+        if new:
+            found = self._lookup(self._tx, new)
+            for sku in new:
+                self._entries[sku] = found.get(sku, [])
+            self._before.update(company_available(self._tx, [s for s in new if self._entries[s]], self._now))
+        return {s: self._entries[s] for s in wanted}
+
+    def events(self) -> list[StockEvent]:
+        """The events the transaction caused so far (read at the end of its work)."""
+        after = company_available(self._tx, sorted(self._before), self._now)
+        return [
+            event
+            for sku, before in sorted(self._before.items())
+            for entry in self._entries[sku]
+            for event in crossings(entry.product.code, sku, before=before, after=after[sku],
+                                   threshold=entry.rules.low_stock_threshold,
+                                   action=entry.rules.low_stock_action, at=self._now)
+        ]
+
+
+class WatchedTransaction:
+    """A transaction that tells its :class:`StockWatch` which SKUs each
+    :meth:`apply` is about to change; every other call goes straight through."""
+
+    def __init__(self, tx: Transaction, watch: StockWatch) -> None:
+        self._tx = tx
+        self._watch = watch
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    def apply(self, changes: Sequence[Change], *, at: dt.datetime, actor: str | None) -> Any:
+        """Note the changed SKUs, then apply the changes."""
+        self._watch.touch(c.sku for c in changes)
+        return self._tx.apply(changes, at=at, actor=actor)
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that raised outside any transaction.
+
+    ``plugin`` is the plugin's name in the manager, ``during`` what it was doing
+    (``"low-stock action 'unpublish'"``, ``"stock event listener"``, ``"availability
+    estimator"``), ``event`` the stock event it was handling, if any.
+    """
+
+    plugin: str
+    during: str
+    error: BaseException
+    event: StockEvent | None = None
+
+    def __str__(self) -> str:
+        about = f" on {self.event.kind.value} of {self.event.sku} ({self.event.product})" if self.event else ""
+        return (f"plugin {self.plugin!r} failed as {self.during}{about}: {self.error!r}; the inventory is "
+                "unchanged by this failure")
