@@ -1,4 +1,9 @@
-"""The ledger: every change recorded, filterable, verifiable, prunable by folding."""
+"""The ledger: every change recorded, filterable, verifiable, prunable by folding.
+
+Random sequences of every operation keep the ledger adding up to the levels, verify()
+clean and no column (available included) negative: the model state machine checks that
+after every step (:mod:`stockkit.testing.statemachine`, run by tests/test_statemachine.py
+and by the conformance suite on every backend)."""
 
 # ruff: noqa: F811  (the fixtures imported from _helpers come back as test arguments)
 from __future__ import annotations
@@ -16,12 +21,9 @@ from _helpers import (  # noqa: F401  (pytest fixtures)
     shop,
     stock_shop,
 )
-from hypothesis import settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from stockkit import Discrepancy, LedgerKind
-from stockkit.errors import InvalidDate, StockkitError, ValidationError
+from stockkit.errors import InvalidDate, ValidationError
 
 K = LedgerKind
 
@@ -343,107 +345,3 @@ def test_the_shop_fixture_is_sound():
     assert report.ok
     assert report.levels_checked == 4
     assert report.entries_checked == 4
-
-
-SKUS = st.sampled_from(["SKU-A", "SKU-B"])
-WAREHOUSES = st.sampled_from(["ams", "ber", "cph"])
-
-
-class LedgerMachine(RuleBasedStateMachine):
-    """Random sequences of stock operations never break the ledger's guarantees."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.clock = FakeClock()
-        self.inv = stock_shop(new_inventory(self.clock))
-        self.orders: list[str] = []
-
-    def _try(self, call) -> None:
-        try:
-            call()
-        except StockkitError:
-            pass  # refused calls are fine; the invariants say they left no trace
-
-    @rule(sku=SKUS, quantity=st.integers(1, 12), channel=st.sampled_from(["web", "market"]),
-          ttl=st.none() | st.integers(1, 30))
-    def order(self, sku, quantity, channel, ttl):
-        order_id = f"o{len(self.orders) + 1}"
-        self.orders.append(order_id)
-        if ttl is None:
-            self._try(lambda: self.inv.place_order(order_id, channel, [(sku, quantity)]))
-        else:
-            self._try(lambda: self.inv.hold(order_id, channel, [(sku, quantity)], ttl=dt.timedelta(minutes=ttl)))
-
-    @precondition(lambda self: self.orders)
-    @rule(data=st.data(), action=st.sampled_from(["confirm", "release", "ship"]),
-          warehouse=WAREHOUSES, quantity=st.integers(1, 6))
-    def act_on_order(self, data, action, warehouse, quantity):
-        order_id = data.draw(st.sampled_from(self.orders))
-        if action == "confirm":
-            self._try(lambda: self.inv.confirm_hold(order_id))
-        elif action == "release":
-            self._try(lambda: self.inv.release(order_id))
-        else:
-            self._try(lambda: self.inv.ship(order_id, "1", warehouse, quantity))
-
-    @rule(number=st.integers(1, 4))
-    def cancel_shipment(self, number):
-        self._try(lambda: self.inv.cancel_shipment(f"S-{number}"))
-
-    @rule(sku=SKUS, source=WAREHOUSES, destination=WAREHOUSES, quantity=st.integers(1, 12))
-    def transfer(self, sku, source, destination, quantity):
-        self._try(lambda: self.inv.transfer(sku, source, destination, quantity))
-
-    @rule(number=st.integers(1, 4), receive=st.booleans())
-    def close_transfer(self, number, receive):
-        close = self.inv.receive_transfer if receive else self.inv.cancel_transfer
-        self._try(lambda: close(f"T-{number}"))
-
-    @rule(sku=SKUS, warehouse=WAREHOUSES, quantity=st.integers(1, 12), day=st.integers(1, 28))
-    def add_replenishment(self, sku, warehouse, quantity, day):
-        self._try(lambda: self.inv.add_replenishment(sku, warehouse, quantity, dt.date(2024, 5, day)))
-
-    @rule(number=st.integers(1, 4), quantity=st.none() | st.integers(1, 6), cancel=st.booleans())
-    def close_replenishment(self, number, quantity, cancel):
-        if cancel:
-            self._try(lambda: self.inv.cancel_replenishment(f"R-{number}"))
-        else:
-            self._try(lambda: self.inv.receive_replenishment(f"R-{number}", quantity))
-
-    @rule(sku=SKUS, warehouse=WAREHOUSES, delta=st.integers(-8, 8).filter(bool))
-    def adjust(self, sku, warehouse, delta):
-        self._try(lambda: self.inv.adjust(sku, warehouse, delta, "count"))
-
-    @rule(sku=SKUS, warehouse=WAREHOUSES, on_hand=st.integers(0, 20), safety=st.integers(0, 3))
-    def set_level(self, sku, warehouse, on_hand, safety):
-        self._try(lambda: self.inv.set_level(sku, warehouse, on_hand=on_hand, safety=safety))
-
-    @rule(minutes=st.integers(1, 40))
-    def advance(self, minutes):
-        self.clock.advance(dt.timedelta(minutes=minutes))
-
-    @rule(batch=st.integers(1, 3))
-    def sweep(self, batch):
-        self.inv.sweep_expired_holds(batch_size=batch)
-
-    @rule(minutes=st.integers(0, 60))
-    def prune(self, minutes):
-        self.inv.prune_ledger(dt.timedelta(minutes=minutes))
-
-    @invariant()
-    def ledger_adds_up(self):
-        report = self.inv.verify()
-        assert report.ok, report.discrepancies
-
-    @invariant()
-    def nothing_is_oversold(self):
-        for summary in self.inv.search_skus():
-            for lv in summary.levels:
-                assert lv.available >= 0 and lv.booked >= 0 and lv.on_hand >= 0, lv
-            assert summary.available == sum(
-                lv.available for lv in summary.levels if lv.warehouse != "cph"
-            )
-
-
-LedgerMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None)
-test_random_operations_keep_the_ledger_sound = LedgerMachine.TestCase

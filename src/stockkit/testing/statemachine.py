@@ -23,7 +23,8 @@ succeed with the result the model predicts, and the copy becomes the model.
 
 The checks after every step (the ``@invariant`` methods):
 
-- no column of any level is negative, and ``available == on_hand - safety - booked`` for
+- no column of any level is negative (``available`` neither), and
+  ``available == on_hand - safety - booked`` for
   every level and every summary (company-wide and per channel);
 - every level equals the model (``booked`` without expired holds);
 - per level, the ledger's deltas add up to the stored ``on_hand``, ``safety``, ``incoming``,
@@ -1185,7 +1186,7 @@ class InventoryStateMachine(RuleBasedStateMachine):
             for lv in summary.levels:
                 key = (lv.sku, lv.warehouse)
                 assert lv.sku == summary.sku and key not in seen
-                assert min(_level_row(lv)) >= 0, f"negative column in {lv}"
+                assert min(_level_row(lv)) >= 0 and lv.available >= 0, f"negative column in {lv}"
                 assert lv.available == lv.on_hand - lv.safety - lv.booked
                 seen[key] = _level_row(lv)
             assert _level_row(summary) == tuple(map(sum, zip((0, 0, 0, 0), *map(_level_row, active)))), summary
