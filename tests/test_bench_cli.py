@@ -37,8 +37,8 @@ def test_quick_run_succeeds_and_prints_a_row_per_topology_and_fill_mode(quick):
     code, stdout, _, _ = quick
     assert code == 0
     header = next(line for line in stdout.splitlines() if line.startswith("topology"))
-    assert header.split() == ["topology", "fill", "engine", "ms", "loop", "ms", "speed-up", "bound", "ms",
-                              "x", "bound", "exact"]
+    assert header.split() == ["topology", "fill", "engine", "ms", "loop", "ms", "loop", "lines", "speed-up",
+                              "bound", "ms", "x", "bound", "exact"]
     rows = [line.split() for line in stdout.splitlines() if line.split()[:1] and line.split()[0] in TOPOLOGIES]
     assert [(r[0], r[1]) for r in rows] == [(t, f) for t in TOPOLOGIES for f in measures.FILLS]
     assert all(r[-1] == "yes" for r in rows)
@@ -67,7 +67,7 @@ def test_quick_json_has_the_machine_the_settings_and_sane_figures(quick):
         w = generate(**SIZES["XS"], topology=r["topology"], seed=0)
         inputs = sum(a.nbytes for a in w.kwargs().values() if isinstance(a, np.ndarray))
         assert r["exact"] is True and r["lines"] == 20_000 and r["orders"] == w.n_orders
-        assert r["loop_lines"] == 20_000 and r["loop_scaled"] is False
+        assert r["loop_lines"] == 20_000 and r["loop_scaled"] is False  # the quick run's loop fits its budget
         assert r["engine_seconds"] > 0 and r["loop_seconds"] > 0 and len(r["engine_samples"]) == 1
         # records (8 + 8 + 8 + 1 bytes each) and per line unfilled + reason (8 + 1) come on top
         assert r["traffic_bytes"] == inputs + 25 * r["records"] + 9 * 20_000
@@ -92,8 +92,16 @@ def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():
     assert m.exact and len(m.engine_samples) == 2
     assert len(labels) == measures.step_count(settings)
     table = format_table(run)
-    assert f"~ per-line loop timed once on the first {m.loop_lines:,} lines" in table
-    assert "\n disjoint" not in table and "~" in table.splitlines()[5]
+    assert "~ per-line loop timed once on the first 'loop lines'" in table
+    row = table.splitlines()[5].split()
+    assert row[3].startswith("~") and row[4] == f"{m.loop_lines:,}"
+
+
+def test_a_loop_over_its_time_budget_runs_on_the_probes_1000_lines():
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("order",), repeats=1,
+                                 loop_budget=1e-9, warm_orders=0)
+    (m,) = measures.run(settings).measures
+    assert m.loop_scaled and 990 <= m.loop_lines <= 1_000 and m.exact
 
 
 def test_a_mismatch_between_engine_and_loop_fails_the_run(monkeypatch):

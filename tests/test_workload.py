@@ -172,3 +172,17 @@ def test_small_orders_are_single_orders_of_one_to_ten_lines(workload):
 def test_bad_sizes_are_refused_with_a_clear_message(kwargs, message):
     with pytest.raises(ValidationError, match=message):
         generate(**{**SMALL, **kwargs})
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_the_engine_accepts_the_arrays_and_leaves_demand_unfilled_only_on_short_skus(topology):
+    from stockkit.engine import Fill, allocate_arrays
+
+    w = generate(lines=3_000, skus=300, warehouses=8, channels=4, topology=topology, seed=9)
+    result = allocate_arrays(**w.kwargs(), policy=w.policy(fill=Fill.PARTIAL))
+    assert result.line_unfilled.shape == (w.n_lines,)
+    unfilled = np.bincount(w.line_sku, weights=result.line_unfilled, minlength=w.n_skus)
+    short = w.demand() > w.stock()
+    assert unfilled[short].sum() > 0
+    if topology == "disjoint":  # each channel's own warehouses hold what it orders of a SKU that is not short
+        assert unfilled[~short].sum() == 0

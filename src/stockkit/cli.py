@@ -137,7 +137,10 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     bench.add_argument("--repeats", type=_positive_int, default=3, help="engine runs per measure (default: 3)")
     bench.add_argument("--seed", type=int, default=0, help="workload seed (default: 0)")
     bench.add_argument("--loop-lines", type=int, default=100_000, metavar="N",
-                       help="lines the per-line loop runs on, scaled to all lines (0: every line; default 100000)")
+                       help="lines the per-line loop runs on at most, scaled to all lines (0: every line; "
+                       "default 100000)")
+    bench.add_argument("--loop-budget", type=float, default=10.0, metavar="SECONDS",
+                       help="fewer loop lines when a probe says the loop would take longer (default: 10)")
     bench.add_argument("--warm-orders", type=int, default=200, metavar="N",
                        help="single orders placed on a warm index per topology (0: none; default 200)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON here")
@@ -172,7 +175,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         args.size, args.repeats, args.loop_lines, args.warm_orders = "XS", 1, 0, min(args.warm_orders, 20)
     size = {name: getattr(args, name) or default for name, default in SIZES[args.size].items()}
     settings = measures.Settings(**size, topologies=args.topologies, fills=args.fills, repeats=args.repeats,
-                                 seed=args.seed, loop_lines=args.loop_lines or None, warm_orders=args.warm_orders)
+                                 seed=args.seed, loop_lines=args.loop_lines or None, loop_budget=args.loop_budget,
+                                 warm_orders=args.warm_orders)
     bar = report.ProgressBar(sys.stderr, measures.step_count(settings))
     try:
         run = measures.run(settings, progress=bar.step)

@@ -7,9 +7,10 @@ and for each fill mode times
   times (the median is the figure);
 - the **per-line loop**, the sequential oracle of :mod:`stockkit.testing.allocation_oracle`
   (the definition of the result), once, on the first whole orders holding at most
-  ``loop_lines`` lines against the full stock; when that is fewer than every line, its
-  time is scaled linearly to all lines (``loop_scaled`` says so). The engine's result on
-  the same lines is compared with the loop's, array for array (``exact``);
+  ``loop_lines`` lines against the full stock, fewer when a probe on the first 1,000 lines
+  says that would take more than ``loop_budget`` seconds; when that is fewer than every
+  line, its time is scaled linearly to all lines (``loop_scaled`` says so). The engine's
+  result on the same lines is compared with the loop's, array for array (``exact``);
 - the **bound**, the bytes the engine reads and writes divided by the machine's copy
   bandwidth (:mod:`stockkit.benchmarking.bandwidth`).
 
@@ -40,6 +41,8 @@ from stockkit.benchmarking.workload import TOPOLOGIES, Workload, generate, small
 
 __all__ = ["FILLS", "Measure", "Run", "Settings", "WarmMeasure", "machine_info", "run", "step_count"]
 
+_PROBE_LINES = 1_000  # the per-line loop's time on this many lines predicts its time on more
+
 #: The fill modes measured: ``Fill`` values of the engine's policy.
 FILLS = ("partial", "line", "order")
 
@@ -47,8 +50,10 @@ FILLS = ("partial", "line", "order")
 @attrs.frozen
 class Settings:
     """What :func:`run` measures: the workload's sizes and seed, the topologies and fill
-    modes, how often the engine runs, how many lines the per-line loop gets (``None``:
-    all) and how many single orders the warm measure places (0: none)."""
+    modes, how often the engine runs, how many lines the per-line loop gets at most
+    (``None``: all) and about how many seconds it may take per measure (``loop_budget``:
+    fewer lines when a probe on 1,000 lines says it would take longer), and how many single
+    orders the warm measure places (0: none)."""
 
     lines: int
     skus: int
@@ -59,6 +64,7 @@ class Settings:
     repeats: int = 3
     seed: int = 0
     loop_lines: int | None = 100_000
+    loop_budget: float = 10.0
     warm_orders: int = 200
 
 
@@ -174,7 +180,7 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
         generated[topology] = time.perf_counter() - start
         head = workload.head(settings.loop_lines) if settings.loop_lines else workload
         for fill in settings.fills:
-            measures.append(_measure(workload, head, fill, settings.repeats, bandwidth, oracle, progress))
+            measures.append(_measure(workload, head, fill, settings, bandwidth, oracle, progress))
         if settings.warm_orders:
             progress(f"{topology}: {settings.warm_orders} single orders on a warm index")
             timing, why = _warm(workload, settings.warm_orders, settings.seed)
@@ -186,16 +192,25 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
                warm_skipped=warm_skipped, generate_seconds=generated)
 
 
-def _measure(workload: Workload, head: Workload, fill: str, repeats: int, bandwidth: float,
+def _measure(workload: Workload, head: Workload, fill: str, settings: Settings, bandwidth: float,
              oracle: Callable[..., Any], progress: Callable[[str], None]) -> Measure:
-    """The engine on every line, the loop on ``head``, and the bound, for one fill mode."""
+    """The engine on every line, the loop on ``head`` (or fewer lines, to keep within the
+    budget), and the bound, for one fill mode."""
     from stockkit.engine import Fill, allocate_arrays
 
     policy = workload.policy(fill=Fill(fill))
-    progress(f"{workload.topology}/{fill}: engine x{repeats}")
-    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy), repeats)
+    progress(f"{workload.topology}/{fill}: engine x{settings.repeats}")
+    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy), settings.repeats)
+    probe = workload.head(min(_PROBE_LINES, head.n_lines))
+    expected, (probe_seconds,) = _timed(lambda: oracle(**probe.kwargs(), policy=policy), 1)
+    affordable = int(settings.loop_budget * probe.n_lines / max(probe_seconds, 1e-9))
+    if head.n_lines > affordable:
+        head = workload.head(max(affordable, probe.n_lines))
     progress(f"{workload.topology}/{fill}: per-line loop on {head.n_lines:,} lines")
-    expected, loop_samples = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
+    if head is probe or head.n_lines == probe.n_lines:
+        head, loop_samples = probe, [probe_seconds]
+    else:
+        expected, loop_samples = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
     got = result if head is workload else allocate_arrays(**head.kwargs(), policy=policy)
     nbytes = traffic_bytes(workload.kwargs(), result)
     return Measure(

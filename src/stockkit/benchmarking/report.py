@@ -15,7 +15,7 @@ from stockkit.benchmarking.measures import Run
 
 __all__ = ["ProgressBar", "format_table", "require_matplotlib", "to_json", "write_plot"]
 
-_COLUMNS = ("topology", "fill", "engine ms", "loop ms", "speed-up", "bound ms", "x bound", "exact")
+_COLUMNS = ("topology", "fill", "engine ms", "loop ms", "loop lines", "speed-up", "bound ms", "x bound", "exact")
 
 
 def format_table(run: Run) -> str:
@@ -32,7 +32,8 @@ def format_table(run: Run) -> str:
     ]
     rows = [_COLUMNS] + [
         (r.topology, r.fill, f"{r.engine_seconds * 1e3:,.1f}",
-         f"{'~' if r.loop_scaled else ''}{r.loop_seconds * 1e3:,.0f}", f"{r.speedup:,.0f}x",
+         f"{'~' if r.loop_scaled else ''}{r.loop_seconds * 1e3:,.0f}", f"{r.loop_lines:,}",
+         f"{r.speedup:,.1f}x" if r.speedup < 10 else f"{r.speedup:,.0f}x",
          f"{r.bound_seconds * 1e3:,.2f}", f"{r.bound_ratio:,.1f}", "yes" if r.exact else "NO")
         for r in run.measures
     ]
@@ -44,10 +45,9 @@ def format_table(run: Run) -> str:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
     lines.append(f"engine: median of {s.repeats} run(s) over every line.")
-    scaled = sorted({r.loop_lines for r in run.measures if r.loop_scaled})
-    if scaled:
-        lines.append(f"~ per-line loop timed once on the first {', '.join(f'{n:,}' for n in scaled)} lines "
-                     f"(whole orders, full stock) and scaled linearly to {s.lines:,} lines.")
+    if any(r.loop_scaled for r in run.measures):
+        lines.append(f"~ per-line loop timed once on the first 'loop lines' (whole orders, full stock) and "
+                     f"scaled linearly to {s.lines:,} lines.")
     lines.append("bound: bytes the engine reads and writes / copy bandwidth; x bound = engine time / bound.")
     lines.append("exact: the engine's result equals the per-line loop's on the lines the loop ran.")
     for w in run.warm:
