@@ -1,0 +1,81 @@
+"""The array-level entry point of the engine: :func:`allocate_arrays`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stockkit.engine.inputs import check_inputs
+from stockkit.engine.kernel_rounds import allocate_rounds
+from stockkit.engine.policy import AllocationArrays, Policy
+from stockkit.engine.problem import build_problem
+from stockkit.errors import InvalidArray
+
+__all__ = ["KERNELS", "allocate_arrays", "available_kernels"]
+
+#: the policy used when none is given
+DEFAULT_POLICY = Policy()
+
+#: names accepted by ``allocate_arrays(kernel=...)``
+KERNELS = ("auto", "numpy", "rounds")
+
+
+def available_kernels() -> tuple[str, ...]:
+    """The kernels that can run here, each a valid ``kernel=`` argument other than
+    ``"auto"``."""
+    return ("rounds",)
+
+
+def allocate_arrays(
+    *,
+    line_order, line_sku, line_quantity, line_channel,
+    line_priority=None, line_lat=None, line_lon=None,
+    stock_warehouse, stock_sku, stock_available,
+    link_channel, link_warehouse, link_priority,
+    warehouse_lat=None, warehouse_lon=None,
+    sku_backorder=None,
+    policy: Policy = DEFAULT_POLICY,
+    n_skus=None, n_warehouses=None, n_channels=None,
+    kernel: str = "auto",
+) -> AllocationArrays:
+    """Allocate order lines to warehouse stock, exactly as the sequential rules say.
+
+    Lines are served in stable order of (``line_priority``, ``line_order``, input
+    position); each draws on the warehouses linked to its channel in ``policy`` order. The
+    arrays are validated and converted once (a :class:`~stockkit.errors.ValidationError`
+    subclass names the bad argument), then a private kernel does the work: ``kernel="auto"``
+    picks the fastest exact one, ``"numpy"`` the fastest numpy one, ``"rounds"`` the general
+    numpy kernel. Nothing given is changed.
+
+    >>> import numpy as np
+    >>> r = allocate_arrays(
+    ...     line_order=np.array([0, 1]), line_sku=np.array([0, 0]), line_quantity=np.array([4, 4]),
+    ...     line_channel=np.array([0, 0]),
+    ...     stock_warehouse=np.array([0, 1]), stock_sku=np.array([0, 0]), stock_available=np.array([3, 2]),
+    ...     link_channel=np.array([0, 0]), link_warehouse=np.array([0, 1]), link_priority=np.array([0, 1]))
+    >>> r.record_line.tolist(), r.record_warehouse.tolist(), r.record_quantity.tolist()
+    ([0, 0, 1], [0, 1, 1], [3, 1, 1])
+    >>> from stockkit.engine import Reason
+    >>> r.line_unfilled.tolist(), [Reason(x).name for x in r.line_reason]
+    ([0, 3], ['FILLED', 'SHORT'])
+    """
+    if kernel not in KERNELS:
+        raise InvalidArray(f"kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")
+    inp = check_inputs(
+        line_order=line_order, line_sku=line_sku, line_quantity=line_quantity, line_channel=line_channel,
+        line_priority=line_priority, line_lat=line_lat, line_lon=line_lon,
+        stock_warehouse=stock_warehouse, stock_sku=stock_sku, stock_available=stock_available,
+        link_channel=link_channel, link_warehouse=link_warehouse, link_priority=link_priority,
+        warehouse_lat=warehouse_lat, warehouse_lon=warehouse_lon, sku_backorder=sku_backorder,
+        policy=policy, n_skus=n_skus, n_warehouses=n_warehouses, n_channels=n_channels,
+    )
+    pb = build_problem(inp)
+    (pos, _rank, wh, qty, bo), unfilled, reason = allocate_rounds(pb, policy)
+    n = pb.qty.shape[0]
+    line_unfilled = np.empty(n, np.int64)
+    line_reason = np.empty(n, np.uint8)
+    line_unfilled[pb.seq] = unfilled
+    line_reason[pb.seq] = reason
+    lines = pb.seq[pos]
+    # records come sorted by position; the contract sorts them by input line
+    by_line = np.argsort(lines, kind="stable")
+    return AllocationArrays(lines[by_line], wh[by_line], qty[by_line], bo[by_line], line_unfilled, line_reason)
