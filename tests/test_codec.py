@@ -13,10 +13,14 @@ from hypothesis import strategies as st
 
 from stockkit import codec, model
 from stockkit.model import (
+    Availability,
+    AvailabilityEstimate,
     Booking,
     Channel,
     ChannelLink,
     Discrepancy,
+    Estimate,
+    Incoming,
     InventoryConfig,
     LedgerEntry,
     LedgerKind,
@@ -31,6 +35,8 @@ from stockkit.model import (
     Shipment,
     ShipmentStatus,
     Sku,
+    StockEvent,
+    StockEventKind,
     StockSummary,
     Transfer,
     TransferStatus,
@@ -88,6 +94,20 @@ STRATEGIES: dict[type, st.SearchStrategy] = {
     Discrepancy: discrepancies,
     VerifyReport: st.builds(VerifyReport, counts, counts, st.lists(discrepancies, max_size=3).map(tuple)),
 }
+estimates = st.builds(Estimate, codes, st.integers(1, 10**6), st.none() | codes, st.none() | st.dates(),
+                      st.none() | texts, texts)
+incomings = st.builds(Incoming, st.dates(), st.integers(1, 10**6))
+STRATEGIES.update({
+    AvailabilityEstimate: st.builds(AvailabilityEstimate, codes, texts, st.integers(-(2**31), 2**31 - 1)),
+    StockEventKind: st.sampled_from(StockEventKind),
+    StockEvent: st.builds(StockEvent, st.sampled_from(StockEventKind), codes, codes, ints, ints, counts, times,
+                          st.none() | codes),
+    Incoming: incomings,
+    Estimate: estimates,
+    Availability: st.builds(Availability, codes, st.none() | codes, st.none() | codes, ints, counts,
+                            st.sampled_from(["available", "unavailable"]), st.none() | texts, st.none() | counts,
+                            st.booleans(), st.booleans(), st.none() | estimates, st.none() | incomings),
+})
 STRATEGIES[Product] = st.builds(Product, codes, texts, st.sampled_from(ProductStatus), opt_times, opt_times,
                                 STRATEGIES[InventoryConfig])
 
