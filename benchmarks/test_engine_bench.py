@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from stockkit.benchmarking.bandwidth import bound_seconds, copy_bandwidth, traffic_bytes
+from stockkit.benchmarking.warm import WarmStock
 from stockkit.benchmarking.workload import (
     SIZES,
     TOPOLOGIES,
@@ -119,16 +120,14 @@ def test_fill_mode(benchmark, bench_note, bandwidth, topology, fill):
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_warm_single_order(benchmark, topology):
-    """One order of 1-10 lines placed on a warm index of the workload's stock."""
-    import stockkit.engine
-
-    index_type = getattr(stockkit.engine, "StockIndex", None)
-    if index_type is None:
-        pytest.skip("stockkit.engine has no warm StockIndex yet: nothing to place single orders on")
+    """One order of 1-10 lines placed on a warm index of the workload's stock (gather the
+    order's SKUs' records, allocate, take the units off), one after another."""
     w = workload(topology)
-    index = index_type(**{k: v for k, v in w.kwargs().items() if not k.startswith("line_")})
-    orders = iter(small_orders(w, 100_000, seed=SEED))
-    benchmark(lambda: index.allocate(**next(orders), policy=w.policy()))
+    warm = WarmStock(w)
+    orders = iter(small_orders(w, 200_000, seed=SEED))
+    before = int(warm.available.sum())
+    benchmark.pedantic(lambda: warm.place(next(orders)), rounds=2_000, iterations=1, warmup_rounds=10)
+    assert int(warm.available.sum()) < before and (warm.available >= 0).all()
 
 
 @pytest.mark.skipif(not TEN_MILLION, reason="opt-in: set STOCKKIT_BENCH_10M=1 (10,000,000 lines, several GB)")

@@ -11,7 +11,8 @@ import pytest
 
 from stockkit.benchmarking import measures
 from stockkit.benchmarking.report import format_table
-from stockkit.benchmarking.workload import SIZES, TOPOLOGIES, generate
+from stockkit.benchmarking.warm import WarmStock
+from stockkit.benchmarking.workload import SIZES, TOPOLOGIES, generate, small_orders
 from stockkit.cli import main
 
 
@@ -79,6 +80,38 @@ def test_quick_json_has_the_machine_the_settings_and_sane_figures(quick):
     partial = {r["topology"]: r["unfilled_share"] for r in results if r["fill"] == "partial"}
     line = {r["topology"]: r["unfilled_share"] for r in results if r["fill"] == "line"}
     assert all(line[t] >= partial[t] for t in TOPOLOGIES)  # all-or-nothing leaves more unfilled
+
+
+def test_quick_run_places_single_orders_on_a_warm_index(quick):
+    _, stdout, _, document = quick
+    warm = document["warm_single_order"]
+    assert [w["topology"] for w in warm] == list(TOPOLOGIES) and document["warm_skipped"] is None
+    assert all(w["orders"] == 20 and 0 < w["median_seconds"] <= w["p99_seconds"] for w in warm)
+    assert stdout.count("single order of 1-10 lines on a warm index") == len(TOPOLOGIES)
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_orders_placed_one_by_one_on_a_warm_index_match_the_loop_over_the_wave(topology):
+    w = generate(lines=4_000, skus=60, warehouses=8, channels=4, topology=topology, seed=8)
+    orders = small_orders(w, 40, seed=8)
+    for order in orders:  # one priority, so that the wave serves them in arrival order
+        order["line_priority"] = np.zeros_like(order["line_priority"])
+    warm = WarmStock(w)
+    got = [warm.place(order) for order in orders]
+
+    wave = {name: np.concatenate([o[name] for o in orders]) for name in orders[0]}
+    wave["line_order"] = np.repeat(np.arange(len(orders)), [len(o["line_sku"]) for o in orders])
+    stock = {k: v for k, v in w.kwargs().items() if not k.startswith("line_")}
+    expected = measures._oracle()(**wave, **stock, policy=w.policy())
+    offsets = np.cumsum([0] + [len(o["line_sku"]) for o in orders])
+    records = [(int(offsets[n] + line), int(wh), int(q))
+               for n, r in enumerate(got)
+               for line, wh, q in zip(r.record_line, r.record_warehouse, r.record_quantity, strict=True)]
+    assert records == list(zip(expected.record_line.tolist(), expected.record_warehouse.tolist(),
+                               expected.record_quantity.tolist(), strict=True))
+    np.testing.assert_array_equal(np.concatenate([r.line_unfilled for r in got]), expected.line_unfilled)
+    taken = int(expected.record_quantity.sum())
+    assert taken > 0 and int(w.stock_available.sum()) - int(warm.available.sum()) == taken
 
 
 def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():

@@ -14,8 +14,8 @@ and for each fill mode times
 - the **bound**, the bytes the engine reads and writes divided by the machine's copy
   bandwidth (:mod:`stockkit.benchmarking.bandwidth`).
 
-With ``warm_orders`` and an engine that keeps a warm stock index, it also times placing
-single orders of 1-10 lines one after another on an index of the workload's stock.
+With ``warm_orders``, it also times placing single orders of 1-10 lines one after another
+on a warm index of the workload's stock (:mod:`stockkit.benchmarking.warm`).
 
 The per-line loop lives with the test helpers, which need hypothesis (the ``test``
 extra). Nothing is printed: ``progress`` is called with a label before each step.
@@ -183,11 +183,8 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
             measures.append(_measure(workload, head, fill, settings, bandwidth, oracle, progress))
         if settings.warm_orders:
             progress(f"{topology}: {settings.warm_orders} single orders on a warm index")
-            timing, why = _warm(workload, settings.warm_orders, settings.seed)
-            if timing is None:
-                warm_skipped = why
-            else:
-                warm.append(WarmMeasure(topology, settings.warm_orders, *timing))
+            warm.append(WarmMeasure(topology, settings.warm_orders, *_warm(workload, settings.warm_orders,
+                                                                          settings.seed)))
     return Run(settings=settings, machine=machine_info(bandwidth), measures=tuple(measures), warm=tuple(warm),
                warm_skipped=warm_skipped, generate_seconds=generated)
 
@@ -248,9 +245,15 @@ def _same(got: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> bool:
     return len(got) == len(expected) and all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
 
 
-def _warm(workload: Workload, count: int, seed: int) -> tuple[tuple[float, float] | None, str]:
-    """(median, p99) seconds of placing ``count`` single orders on a warm index, or None
-    and why it could not be measured."""
-    return None, "the engine has no warm stock index to place single orders on yet"
-    orders = small_orders(workload, count, seed=seed)  # pragma: no cover - until the warm index exists
-    return (0.0, 0.0) if orders else None, ""
+def _warm(workload: Workload, count: int, seed: int) -> tuple[float, float]:
+    """(median, p99) seconds of placing ``count`` single orders one after another on a
+    :class:`~stockkit.benchmarking.warm.WarmStock` of ``workload``."""
+    from stockkit.benchmarking.warm import WarmStock
+
+    warm = WarmStock(workload)
+    samples = []
+    for order in small_orders(workload, count, seed=seed):
+        start = time.perf_counter()
+        warm.place(order)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), float(np.percentile(samples, 99))
