@@ -1,7 +1,10 @@
-"""What every part of the conformance suite relies on: how to get a fresh store."""
+"""What every part of the conformance suite relies on: how to get a fresh store, and how
+to open it with the plugin that serves it."""
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +15,29 @@ import pytest
 import stockkit
 from stockkit.inventory import Inventory
 
-__all__ = ["ConformanceBase"]
+__all__ = ["PLUGINS_ENV", "ConformanceBase", "open_inventory"]
+
+#: The environment variable naming, comma-separated, the modules of the plugins that every
+#: inventory the suite opens registers. :attr:`ConformanceBase.plugins` sets it during
+#: each test; the suite's worker processes inherit it.
+PLUGINS_ENV = "STOCKKIT_CONFORMANCE_PLUGINS"
+
+
+def open_inventory(url: str, **options: Any) -> Inventory:
+    """Open ``url`` as every part of the suite does, in the test's process and in its
+    worker processes: no entry-point plugins (what else is installed must not change the
+    outcome), but the plugins named by :data:`PLUGINS_ENV`, so that a backend served by a
+    third-party plugin is found. ``options`` go to :func:`stockkit.open`."""
+    plugins = []
+    for name in filter(None, (n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            plugins.append(importlib.import_module(name))
+        except ImportError as exc:
+            raise ImportError(
+                f"{PLUGINS_ENV} names the plugin module {name!r}, which cannot be imported ({exc}); "
+                "name an importable module (installed, or on the path of the worker processes too)"
+            ) from exc
+    return stockkit.open(url, autoload_plugins=False, plugins=plugins, **options)
 
 
 class ConformanceBase:
@@ -29,6 +54,11 @@ class ConformanceBase:
     #: Whether committed changes survive the process that made them (crash tests run
     #: only for durable backends).
     durable: ClassVar[bool] = True
+    #: Importable module names of the plugins that serve the backend's URLs (a module
+    #: with a ``stockkit_register_backends`` hook implementation). The suite opens every
+    #: inventory without entry-point plugins, so a third-party backend names its plugin
+    #: here; stockkit's own backends need none.
+    plugins: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Give every test a class defines its class's name as a pytest keyword (an
@@ -46,11 +76,17 @@ class ConformanceBase:
         raise NotImplementedError("a conformance test class must override the new_store_url fixture")
         yield  # pragma: no cover
 
+    @pytest.fixture(autouse=True)
+    def _plugins_in_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Pass :attr:`plugins` to :func:`open_inventory`, here and in worker processes."""
+        if self.plugins:
+            monkeypatch.setenv(PLUGINS_ENV, ",".join(self.plugins))
+
     @staticmethod
     @contextmanager
     def opened(url: str, **options: Any) -> Iterator[Inventory]:
-        """Open an inventory on ``url`` without entry-point plugins, and close it after."""
-        inventory = stockkit.open(url, autoload_plugins=False, **options)
+        """Open an inventory on ``url`` with :func:`open_inventory`, and close it after."""
+        inventory = open_inventory(url, **options)
         try:
             yield inventory
         finally:

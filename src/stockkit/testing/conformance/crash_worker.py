@@ -24,8 +24,8 @@ import sys
 import time
 from typing import Any
 
-import stockkit
 from stockkit.inventory import Inventory
+from stockkit.testing.conformance.base import open_inventory
 from stockkit.testing.faults import FaultInjectingStore, injected
 
 __all__ = ["CHANNEL", "LINES", "key_of", "main", "order_id", "prepare"]
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
         stall_order = int(order_text)
     lines = LINES[args.kind]
     log = _Log(args.log)
-    inventory = stockkit.open(args.url, autoload_plugins=False)
+    inventory = open_inventory(args.url)
 
     def factory(store: Any, fail_at: int | None) -> _StallingStore:
         return _StallingStore(store, fail_at, log)

@@ -24,10 +24,9 @@ from typing import ClassVar
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-import stockkit
 from stockkit.inventory import Inventory
 from stockkit.testing.clock import FakeClock
-from stockkit.testing.conformance.base import ConformanceBase
+from stockkit.testing.conformance.base import ConformanceBase, open_inventory
 from stockkit.testing.statemachine import inventory_state_machine
 
 __all__ = ["StateMachinePromises"]
@@ -49,9 +48,7 @@ class StateMachinePromises(ConformanceBase):
         """Every step gives the model's result or error, every refused step changes
         nothing, and after every step the stored state equals the model's."""
 
-        def open_inventory(clock: FakeClock) -> Inventory:
-            return stockkit.open(new_store_url(), clock=clock, autoload_plugins=False)
+        def open_new(clock: FakeClock) -> Inventory:
+            return open_inventory(new_store_url(), clock=clock)
 
-        run_state_machine_as_test(
-            inventory_state_machine(open_inventory), settings=self.state_machine_settings
-        )
+        run_state_machine_as_test(inventory_state_machine(open_new), settings=self.state_machine_settings)

@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import stockkit
 from stockkit.errors import InsufficientStock, StockkitError
 from stockkit.inventory import Inventory
+from stockkit.testing.conformance.base import open_inventory
 
 __all__ = [
     "ProcessWriters",
@@ -55,7 +55,7 @@ def _init_worker(ready: Any, go: Any, abort: Any) -> None:
 
 
 def _call_in_round(url: str, work: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    inventory = stockkit.open(url, autoload_plugins=False)
+    inventory = open_inventory(url)
     try:
         with _READY.get_lock():
             _READY.value += 1
@@ -69,7 +69,7 @@ def _call_in_round(url: str, work: Callable[..., Any], args: tuple[Any, ...]) ->
 
 
 def _call_once(url: str, work: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    inventory = stockkit.open(url, autoload_plugins=False)
+    inventory = open_inventory(url)
     try:
         return work(inventory, *args)
     finally:
