@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 
 import pluggy
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import stockkit
 from stockkit import hookspecs
 from stockkit.backends.memory import MemoryStore
-from stockkit.errors import PluginError, UnknownBackend
+from stockkit.errors import PluginError, UnknownBackend, UnknownPluginKey
 from stockkit.plugins import AUTOLOAD_ENV, BLOCKED_ENV, ENTRY_POINT_GROUP
 
 
@@ -281,3 +282,59 @@ def test_every_hook_spec_is_known_to_an_inventorys_manager():
 
     hook_names = {name for name in dir(inv.plugins.hook) if name.startswith("stockkit_")}
     assert hook_names >= {name for name, _ in _hook_specs()}
+
+
+# -- every hook has a family page with a worked example ----------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+#: The documentation page of each hook family, and the hooks in it.
+HOOK_FAMILIES = {
+    "plugins-backends.md": {"stockkit_register_backends"},
+    "plugins-low-stock.md": {"stockkit_register_low_stock_actions", "stockkit_stock_event",
+                             "stockkit_plugin_failed"},
+    "plugins-estimators.md": {"stockkit_estimate_availability"},
+    "plugins-engines.md": {"stockkit_register_inventory_engines"},
+}
+
+
+def test_every_hook_belongs_to_a_documented_family():
+    families = set().union(*HOOK_FAMILIES.values())
+
+    assert families == {name for name, _ in _hook_specs()}, (
+        "a hook spec has no family page (or a page names a hook that is gone): add it to HOOK_FAMILIES "
+        "and document it with a worked example"
+    )
+
+
+@pytest.mark.parametrize(("page", "hooks"), sorted(HOOK_FAMILIES.items()))
+def test_each_family_page_implements_its_hooks_in_a_worked_example(page, hooks):
+    text = (DOCS / page).read_text(encoding="utf-8")
+    examples = "\n".join(re.findall(r"^```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL))
+
+    for hook in sorted(hooks):
+        assert re.search(rf"^\s*def {hook}\(", examples, re.MULTILINE), f"{page}: no worked example implements {hook}"
+        assert f"autofunction:: stockkit.hookspecs.{hook}" in text, f"{page}: the reference of {hook} is missing"
+    assert page.removesuffix(".md") in (DOCS / "plugins.md").read_text(encoding="utf-8")
+
+
+def test_the_built_ins_are_ordinary_plugins():
+    inv = stockkit.open(autoload_plugins=False)
+
+    for name in ("stockkit.default_plugins.engine", "stockkit.default_plugins.unpublish",
+                 "stockkit.default_plugins.estimator", "stockkit.backends.memory"):
+        assert inv.plugins.has_plugin(name)
+    blocked = stockkit.open(autoload_plugins=False, blocked_plugins=["stockkit.default_plugins.engine"])
+    assert blocked.inventory_engines() == []
+    with pytest.raises(UnknownPluginKey, match="inventory engine 'default'"):
+        blocked.create_product("tee", "T-shirt")
+
+
+@pytest.mark.parametrize("key", ["", "  ", None, 5])
+def test_a_plugin_registering_a_bad_key_is_a_plugin_error(key):
+    class Bad:
+        @stockkit.hookimpl
+        def stockkit_register_low_stock_actions(self, register):
+            register(key, lambda inventory, event: None)
+
+    with pytest.raises(PluginError, match="low-stock action key must be a non-empty string"):
+        stockkit.open(plugins=[Bad()], autoload_plugins=False).low_stock_actions()
