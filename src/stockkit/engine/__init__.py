@@ -7,6 +7,7 @@ orders at once, in arrays, exactly as a first-come-first-served clerk would deci
 from __future__ import annotations
 
 from stockkit.engine.api import allocate_arrays
+from stockkit.engine.index import StockIndex
 from stockkit.engine.policy import (
     AllocationArrays,
     Fill,
@@ -16,4 +17,13 @@ from stockkit.engine.policy import (
     ShipComplete,
 )
 
-__all__ = ["AllocationArrays", "Fill", "Policy", "Reason", "RouteOrder", "ShipComplete", "allocate_arrays"]
+__all__ = [
+    "AllocationArrays",
+    "Fill",
+    "Policy",
+    "Reason",
+    "RouteOrder",
+    "ShipComplete",
+    "StockIndex",
+    "allocate_arrays",
+]

@@ -4,25 +4,59 @@ from __future__ import annotations
 
 import numpy as np
 
-from stockkit.engine.inputs import check_inputs
+from stockkit.engine.inputs import Inputs, check_inputs
+from stockkit.engine.kernel_intervals import (
+    RouteClasses,
+    allocate_intervals,
+    interval_lines,
+    route_classes,
+    service_keys,
+)
 from stockkit.engine.kernel_rounds import allocate_rounds
-from stockkit.engine.policy import AllocationArrays, Policy
+from stockkit.engine.policy import (
+    AllocationArrays,
+    Fill,
+    Policy,
+    RouteOrder,
+    ShipComplete,
+)
 from stockkit.engine.problem import build_problem
 from stockkit.errors import InvalidArray
 
-__all__ = ["KERNELS", "allocate_arrays", "available_kernels"]
+__all__ = ["KERNELS", "allocate_arrays", "available_kernels", "choose_kernel"]
 
 #: the policy used when none is given
 DEFAULT_POLICY = Policy()
 
 #: names accepted by ``allocate_arrays(kernel=...)``
-KERNELS = ("auto", "numpy", "rounds")
+KERNELS = ("auto", "numpy", "intervals", "rounds")
 
 
 def available_kernels() -> tuple[str, ...]:
-    """The kernels that can run here, each a valid ``kernel=`` argument other than
-    ``"auto"``."""
-    return ("rounds",)
+    """The kernel choices that can run here for any input: ``"numpy"`` (intervals where
+    they are exact, else rounds) and ``"rounds"``."""
+    return ("numpy", "rounds")
+
+
+def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
+    policy = inp.policy
+    return (policy.split and policy.ship_complete is ShipComplete.OFF and policy.fill is Fill.PARTIAL
+            and (policy.route is RouteOrder.PRIORITY or bool(np.isnan(inp.line_lat).all()))
+            and bool(interval_lines(inp, rc).all()))
+
+
+def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
+    """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"intervals"`` or
+    ``"rounds"``."""
+    if kernel == "rounds":
+        return "rounds"
+    applies = _intervals_apply(inp, route_classes(inp))
+    if kernel == "intervals" and not applies:
+        raise InvalidArray(
+            "kernel='intervals' is exact only with split lines, partial fill, no ship complete and "
+            "SKUs whose channels share no warehouse unless they rank them alike; use kernel='auto'"
+        )
+    return "intervals" if applies else "rounds"
 
 
 def allocate_arrays(
@@ -68,6 +102,8 @@ def allocate_arrays(
         warehouse_lat=warehouse_lat, warehouse_lon=warehouse_lon, sku_backorder=sku_backorder,
         policy=policy, n_skus=n_skus, n_warehouses=n_warehouses, n_channels=n_channels,
     )
+    if choose_kernel(inp, kernel) == "intervals":
+        return allocate_intervals(inp, route_classes(inp), service_keys(inp))
     pb = build_problem(inp)
     (pos, _rank, wh, qty, bo), unfilled, reason = allocate_rounds(pb, policy)
     n = pb.qty.shape[0]

@@ -112,8 +112,11 @@ def _no_duplicates(name: str, first: np.ndarray, second: np.ndarray, n_second: i
 def _same_within_orders(order: np.ndarray, columns: dict[str, np.ndarray]) -> None:
     if order.size < 2:
         return
-    by_order = np.argsort(order, kind="stable")
-    same_order = order[by_order][1:] == order[by_order][:-1]
+    # orders usually arrive sorted; only shuffled input pays for a sort
+    presorted = bool(np.all(order[1:] >= order[:-1]))
+    by_order = slice(None) if presorted else np.argsort(order, kind="stable")
+    ordered = order[by_order]
+    same_order = ordered[1:] == ordered[:-1]
     for name, column in columns.items():
         values = column[by_order]
         differs = values[1:] != values[:-1]
@@ -122,7 +125,7 @@ def _same_within_orders(order: np.ndarray, columns: dict[str, np.ndarray]) -> No
         bad = np.flatnonzero(same_order & differs)
         if bad.size:
             raise InvalidArray(
-                f"lines of order {order[by_order][bad[0]]} differ in {name}; every line of an order "
+                f"lines of order {ordered[bad[0]]} differ in {name}; every line of an order "
                 f"must share it"
             )
 
