@@ -7,6 +7,7 @@ orders at once, in arrays, exactly as a first-come-first-served clerk would deci
 from __future__ import annotations
 
 from stockkit.engine.api import allocate_arrays
+from stockkit.engine.explanation import CandidateStep, LineExplanation, explain
 from stockkit.engine.index import StockIndex
 from stockkit.engine.policy import (
     AllocationArrays,
@@ -19,11 +20,14 @@ from stockkit.engine.policy import (
 
 __all__ = [
     "AllocationArrays",
+    "CandidateStep",
     "Fill",
+    "LineExplanation",
     "Policy",
     "Reason",
     "RouteOrder",
     "ShipComplete",
     "StockIndex",
     "allocate_arrays",
+    "explain",
 ]

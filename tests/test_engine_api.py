@@ -1,0 +1,231 @@
+"""The engine's public surface: validation, kernel choice, explanations, the warm index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_cases import ALL_POLICIES, TOPOLOGIES, policy_for, random_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stockkit.engine import (
+    Fill,
+    Policy,
+    Reason,
+    RouteOrder,
+    ShipComplete,
+    StockIndex,
+    allocate_arrays,
+    explain,
+)
+from stockkit.engine.api import choose_kernel
+from stockkit.engine.inputs import check_inputs
+from stockkit.errors import (
+    InvalidArray,
+    InvalidLocation,
+    InvalidQuantity,
+    ValidationError,
+)
+from stockkit.testing.allocation_oracle import allocate_oracle
+
+
+def base() -> dict:
+    return {
+        "line_order": np.array([0, 0, 1]), "line_sku": np.array([0, 1, 0]), "line_quantity": np.array([1, 2, 3]),
+        "line_channel": np.array([0, 0, 1]),
+        "stock_warehouse": np.array([0, 1]), "stock_sku": np.array([0, 1]), "stock_available": np.array([5, 5]),
+        "link_channel": np.array([0, 0, 1]), "link_warehouse": np.array([0, 1, 1]), "link_priority": np.array([0, 1, 0]),
+    }
+
+
+BAD = [
+    ({"line_sku": np.array([0, 1])}, InvalidArray, "line_sku has 2 values, expected 3"),
+    ({"line_sku": np.array([0.0, 1.0, 0.0])}, InvalidArray, "must hold integers"),
+    ({"line_sku": np.array([[0, 1, 0]])}, InvalidArray, "one-dimensional"),
+    ({"line_quantity": np.array([1, 0, 3])}, InvalidQuantity, "line_quantity holds 0"),
+    ({"line_quantity": np.array([1, -2, 3])}, InvalidQuantity, "line_quantity holds -2"),
+    ({"line_sku": np.array([0, 1, -1])}, InvalidArray, "not a SKU index"),
+    ({"n_skus": 1}, InvalidArray, "n_skus=1 but an index 1 is used"),
+    ({"link_warehouse": np.array([0, 1, -1])}, InvalidArray, "not a warehouse index"),
+    ({"link_warehouse": np.array([0, 1, 7]), "n_warehouses": 3}, InvalidArray, "n_warehouses=3 but"),
+    ({"stock_warehouse": np.array([0, 0]), "stock_sku": np.array([1, 1])}, InvalidArray, "twice"),
+    ({"link_warehouse": np.array([0, 0, 1]), "link_channel": np.array([0, 0, 1])}, InvalidArray, "twice"),
+    ({"line_channel": np.array([0, 1, 1])}, InvalidArray, "lines of order 0 differ in line_channel"),
+    ({"line_priority": np.array([0, 1, 0])}, InvalidArray, "lines of order 0 differ in line_priority"),
+    ({"line_lat": np.array([1.0, 2.0, 3.0])}, InvalidArray, "line_lat and line_lon together"),
+    ({"line_lat": np.array([1.0, np.nan, 3.0]), "line_lon": np.array([1.0, 2.0, 3.0])}, InvalidLocation, "NaN together"),
+    ({"line_lat": np.array([95.0, 1.0, 1.0]), "line_lon": np.array([1.0, 1.0, 1.0])}, InvalidLocation, "latitudes"),
+    ({"policy": Policy(route=RouteOrder.NEAREST)}, InvalidArray, "needs warehouse_lat"),
+    ({"policy": Policy(route=RouteOrder.NEAREST), "warehouse_lat": np.array([1.0, np.nan]),
+      "warehouse_lon": np.array([1.0, 2.0])}, InvalidLocation, "finite"),
+    ({"sku_backorder": np.array([1, 0])}, InvalidArray, "sku_backorder must be a bool array"),
+    ({"policy": "split"}, InvalidArray, "policy must be a stockkit.engine.Policy"),
+    ({"kernel": "fast"}, InvalidArray, "kernel must be one of"),
+    ({"kernel": "intervals", "policy": Policy(fill=Fill.ORDER)}, InvalidArray, "kernel='intervals' is exact only"),
+]
+
+
+@pytest.mark.parametrize(("change", "error", "message"), BAD, ids=[m for _, _, m in BAD])
+def test_bad_arrays_are_refused_before_any_work(change: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message.replace("(", r"\(")) as raised:
+        allocate_arrays(**(base() | change))
+    assert isinstance(raised.value, ValidationError)
+
+
+def test_lines_of_one_order_must_share_the_ship_to_for_ship_complete() -> None:
+    case = base() | {"line_lat": np.array([1.0, 2.0, 3.0]), "line_lon": np.array([1.0, 1.0, 1.0])}
+    allocate_arrays(**case)  # each line its own ship-to is fine otherwise
+    with pytest.raises(InvalidArray, match="differ in line_lat"):
+        allocate_arrays(**case, policy=Policy(ship_complete=ShipComplete.PREFER))
+
+
+def test_input_arrays_are_not_changed() -> None:
+    case = base() | {"stock_available": np.array([-3, 5])}
+    copies = {k: v.copy() for k, v in case.items()}
+    allocate_arrays(**case, policy=Policy(fill=Fill.ORDER))
+    assert all(np.array_equal(case[k], copies[k]) for k in case)
+
+
+def test_any_integer_dtype_is_accepted_and_results_have_the_contract_dtypes() -> None:
+    case = {k: v.astype(np.int32) if v.dtype.kind == "i" else v for k, v in base().items()}
+    result = allocate_arrays(**case)
+    assert [a.dtype for a in result] == [np.int64, np.int64, np.int64, bool, np.int64, np.uint8]
+
+
+@pytest.mark.parametrize(("policy", "kernel"), [
+    (Policy(), "intervals"),
+    (Policy(split=False), "rounds"),
+    (Policy(fill=Fill.ORDER), "rounds"),
+    (Policy(ship_complete=ShipComplete.PREFER), "rounds"),
+])
+def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: str) -> None:
+    one_channel = {"line_channel": np.array([0, 0, 0])}
+    inp = check_inputs(**(base() | one_channel | {"line_priority": None, "line_lat": None, "line_lon": None,
+                                    "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
+                                    "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=policy)
+    assert choose_kernel(inp) == kernel
+
+
+def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds() -> None:
+    case = base() | {"link_channel": np.array([0, 0, 1, 1]), "link_warehouse": np.array([0, 1, 0, 1]),
+                     "link_priority": np.array([0, 1, 1, 0])}
+    inp = check_inputs(**(case | {"line_priority": None, "line_lat": None, "line_lon": None,
+                                  "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
+                                  "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=Policy())
+    assert choose_kernel(inp) == "rounds"
+    with pytest.raises(InvalidArray):
+        allocate_arrays(**case, kernel="intervals")
+
+
+def test_explain_walks_the_candidates_with_what_each_had_at_the_lines_turn() -> None:
+    args = {
+        "line_order": np.array([0, 1, 2]), "line_sku": np.array([0, 0, 0]), "line_quantity": np.array([4, 4, 4]),
+        "line_channel": np.array([0, 0, 0]), "stock_warehouse": np.array([0, 1]), "stock_sku": np.array([0, 0]),
+        "stock_available": np.array([3, 2]), "link_channel": np.array([0, 0]), "link_warehouse": np.array([0, 1]),
+        "link_priority": np.array([0, 1]),
+    }
+    result = allocate_arrays(**args)
+    first, second, third = (explain(i, result, **args) for i in range(3))
+    assert [(c.warehouse, c.available, c.given) for c in first.candidates] == [(0, 3, 3), (1, 2, 1)]
+    assert first.rule == "filled" and first.reason is Reason.FILLED
+    assert [(c.warehouse, c.available, c.given) for c in second.candidates] == [(0, 0, 0), (1, 1, 1)]
+    assert second.rule == "stock_ran_out" and second.unfilled == 3
+    assert [c.available for c in third.candidates] == [0, 0] and third.unfilled == 4
+
+    refused = allocate_arrays(**args, policy=Policy(fill=Fill.LINE))
+    assert explain(1, refused, **args, policy=Policy(fill=Fill.LINE)).text.startswith("the warehouses could not")
+
+
+def test_explain_names_back_orders_and_refused_orders() -> None:
+    args = {
+        "line_order": np.array([0, 0]), "line_sku": np.array([0, 1]), "line_quantity": np.array([2, 2]),
+        "line_channel": np.array([0, 0]), "stock_warehouse": np.array([0]), "stock_sku": np.array([0]),
+        "stock_available": np.array([5]), "link_channel": np.array([0]), "link_warehouse": np.array([0]),
+        "link_priority": np.array([0]), "sku_backorder": np.array([False, True]),
+    }
+    result = allocate_arrays(**args)
+    assert explain(1, result, **args).candidates[0].backordered == 2
+    assert explain(1, result, **args).rule == "backordered"
+    require = Policy(ship_complete=ShipComplete.REQUIRE)
+    refused = allocate_arrays(**args, policy=require)
+    assert explain(0, refused, **args, policy=require).rule == "ship_complete_refused"
+    with pytest.raises(InvalidArray):
+        explain(5, result, **args)
+
+
+def test_explanations_agree_with_the_records_on_random_cases() -> None:
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        topology = TOPOLOGIES[seed % 4]
+        case = random_case(rng, topology, lines=12)
+        policy = policy_for(topology, ALL_POLICIES[seed % len(ALL_POLICIES)])
+        result = allocate_arrays(**case, policy=policy)
+        for line in range(12):
+            why = explain(line, result, **case, policy=policy)
+            own = result.record_line == line
+            assert sum(c.given + c.backordered for c in why.candidates) == int(result.record_quantity[own].sum())
+            assert all(0 <= c.given <= c.available for c in why.candidates)
+            assert why.unfilled + sum(c.given + c.backordered for c in why.candidates) == why.quantity
+
+
+def index_and_lines(case: dict) -> tuple[StockIndex, dict]:
+    index = StockIndex(**{k: v for k, v in case.items() if not k.startswith("line_")})
+    return index, {k: v for k, v in case.items() if k.startswith("line_")}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from(TOPOLOGIES), st.sampled_from(ALL_POLICIES))
+def test_the_warm_index_allocates_like_the_oracle(seed: int, topology: str, policy: Policy) -> None:
+    case = random_case(np.random.default_rng(seed), topology, lines=10)
+    policy = policy_for(topology, policy)
+    index, lines = index_and_lines(case)
+    want = allocate_oracle(**case, policy=policy)
+    got = index.allocate(**lines, policy=policy)
+    for a, b in zip(want, got):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_booking_on_the_index_takes_the_units_and_a_dry_run_does_not() -> None:
+    case = base()
+    index, _ = index_and_lines(case)
+    index.allocate(line_sku=[0], line_quantity=[2], line_channel=[0])
+    assert index.available(0, 0) == 5
+    index.allocate(line_sku=[0], line_quantity=[2], line_channel=[0], book=True)
+    assert index.available(0, 0) == 3
+    # the next allocation sees the booked stock, like a second line of one wave would
+    result = index.allocate(line_sku=[0, 0], line_quantity=[2, 2], line_order=[0, 1], line_channel=[0, 0])
+    assert result.line_unfilled.tolist() == [0, 1]
+
+
+def test_the_index_grows_and_changes_in_place() -> None:
+    index, _ = index_and_lines(base())
+    sku = index.add_skus(2)
+    assert (sku, index.n_skus) == (2, 4)
+    wh = index.add_warehouse(52.0, 4.0)
+    index.set_links([0, 0, 0, 1], [0, 1, wh, 1], [0, 1, 2, 0])
+    index.set_available(sku, wh, 7)
+    index.add_available(sku, wh, -2)
+    index.add_available(0, 1, 4)                       # a new record for a known SKU
+    assert index.available(sku, wh) == 5 and index.available(0, 1) == 4
+    result = index.allocate(line_sku=[sku], line_quantity=[6], line_channel=[0], book=True)
+    assert result.record_warehouse.tolist() == [wh] and result.line_unfilled.tolist() == [1]
+    index.set_backorder(sku, True)
+    assert index.allocate(line_sku=[sku], line_quantity=[1], line_channel=[0]).record_backorder.tolist() == [True]
+    arrays = index.stock_arrays()
+    whole = allocate_arrays(line_order=[0], line_sku=[sku], line_quantity=[1], line_channel=[0],
+                            link_channel=[0], link_warehouse=[wh], link_priority=[0], n_skus=index.n_skus, **arrays)
+    assert whole.line_unfilled.tolist() == [1]          # the booking is in the exported stock
+
+
+def test_the_index_checks_what_it_is_given() -> None:
+    index, _ = index_and_lines(base())
+    with pytest.raises(InvalidArray, match="SKU index 9"):
+        index.available(9, 0)
+    with pytest.raises(InvalidQuantity):
+        index.allocate(line_sku=[0], line_quantity=[0], line_channel=[0])
+    with pytest.raises(InvalidArray, match="line_channel holds 5"):
+        index.allocate(line_sku=[0], line_quantity=[1], line_channel=[5])
+    with pytest.raises(InvalidArray, match="differ"):
+        index.allocate(line_sku=[0, 0], line_quantity=[1, 1], line_channel=[0, 1])
+    with pytest.raises(InvalidArray, match="twice"):
+        index.set_links([0, 0], [1, 1], [0, 1])
