@@ -2,7 +2,8 @@
 
 Idempotency records keep a fingerprint of a call's arguments and its encoded result, so
 that a repeated call returns the first result on every backend, after a restart too.
-Only stockkit's own value objects, enums, dates and plain JSON types are encoded.
+Only stockkit's own value objects (of :mod:`stockkit.model`, :mod:`stockkit.engine` and
+:mod:`stockkit.planning`), enums, dates and plain JSON types are encoded.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 
 import attrs
 
-from stockkit import model
+from stockkit import engine, model, planning
 
-__all__ = ["encode", "decode", "fingerprint"]
+__all__ = ["decode", "encode", "fingerprint"]
 
 _TYPES: dict[str, type] = {
     name: obj
-    for name in model.__all__
-    if isinstance(obj := getattr(model, name), type) and (attrs.has(obj) or issubclass(obj, enum.Enum))
+    for module in (model, engine, planning)
+    for name in module.__all__
+    if isinstance(obj := getattr(module, name), type) and (attrs.has(obj) or issubclass(obj, enum.Enum))
 }
 
 

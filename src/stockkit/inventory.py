@@ -14,18 +14,21 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Self, TypeVar
 
 import attrs
 import pluggy
 
 from stockkit import codec
-from stockkit.allocation import LineRequest, allocate_sequential
-from stockkit.catalogue import CatalogueEntry, catalogue_entries, governing_entry, rules_of
+from stockkit.catalogue import (
+    CatalogueEntry,
+    catalogue_entries,
+    governing_entry,
+    rules_of,
+)
 from stockkit.csv_levels import check_rows_against, read_levels, write_levels
 from stockkit.dispatch import dispatch, report
-from stockkit.estimates import earliest_incoming
-from stockkit.events import PluginFailure, StockWatch, WatchedTransaction
+from stockkit.engine import Fill, Policy, Reason
 from stockkit.errors import (
     ChannelWithoutWarehouses,
     DuplicateCode,
@@ -49,18 +52,20 @@ from stockkit.errors import (
     WarehouseNotEmpty,
     WarehouseWithoutLocation,
 )
+from stockkit.estimates import earliest_incoming
+from stockkit.events import PluginFailure, StockWatch, WatchedTransaction
 from stockkit.model import (
     Availability,
     AvailabilityEstimate,
     Booking,
     Channel,
     ChannelLink,
+    Estimate,
+    Incoming,
     InventoryConfig,
     LedgerEntry,
     LedgerKind,
     Level,
-    Estimate,
-    Incoming,
     Order,
     OrderLine,
     Placement,
@@ -79,7 +84,23 @@ from stockkit.model import (
     Warehouse,
 )
 from stockkit.order_rules import check_line
-from stockkit.plugins import LowStockAction, implementations, inventory_engines, low_stock_actions, require_key
+from stockkit.planning import (
+    Forecast,
+    OrderPlan,
+    OrderRequest,
+    Planner,
+    Topology,
+    WavePlan,
+    check_requests,
+    route_of,
+)
+from stockkit.plugins import (
+    LowStockAction,
+    implementations,
+    inventory_engines,
+    low_stock_actions,
+    require_key,
+)
 from stockkit.product_status import published_status, status_at
 from stockkit.store import Change, LedgerQuery, LevelKey, Store, Transaction
 from stockkit.validation import (
@@ -117,12 +138,12 @@ _LONGEST_PAUSE = 0.05
 
 # A hold reserves stock for a cart or a checkout; a year is already far beyond that.
 _LONGEST_HOLD = dt.timedelta(days=366)
-_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @attrs.frozen
@@ -155,6 +176,7 @@ class Inventory:
         self._clock = clock or _utc_now
         self._random = random.Random()
         self._actor = check_optional_code(actor, "actor")
+        self._planner = Planner()
 
     # -- plumbing ----------------------------------------------------------------------
     @property
@@ -166,7 +188,7 @@ class Inventory:
         """Release the store's connections and files."""
         self._store.close()
 
-    def __enter__(self) -> Inventory:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -892,54 +914,107 @@ class Inventory:
         channel = check_code(channel, "channel code")
         order_lines = check_lines(lines)
 
+        request = OrderRequest(order_id, channel, order_lines)
+        policy = Policy(fill=Fill.ORDER)
+        forecast = self._planner.forecast([request], policy=policy)  # before the transaction
+
         def work(tx: Transaction, ctx: _Context) -> Placement:
             _channel(tx, channel)
             if tx.get_order(order_id) is not None:
                 raise DuplicateCode(f"order {order_id!r} exists already; order ids are unique")
-            route = _route(tx, channel)
+            _route(tx, channel)
             back_orders = _check_order_rules(ctx.watch.touch(line.sku for line in order_lines), order_lines, ctx.now)
-            skus = sorted({line.sku for line in order_lines})
-            keys = [(s, w) for s in skus for w in route]
-            available = {k: lv.available for k, lv in zip(keys, self._levels_now(tx, keys, ctx.now))}
-            plan = allocate_sequential(
-                [LineRequest(line.line_id, line.sku, line.quantity) for line in order_lines], route, available
-            )
-            taken: list[tuple[str, str, str, int]] = []  # (line, sku, warehouse, units)
-            for allocated in plan:
-                taken.extend((allocated.line_id, allocated.sku, w, q) for w, q in allocated.taken)
-                if allocated.filled:
-                    continue
-                if allocated.sku not in back_orders:
-                    can = sum(max(available.get((allocated.sku, w), 0), 0) for w in route)
-                    raise InsufficientStock(
-                        f"order {order_id!r} line {allocated.line_id!r}: channel {channel!r} cannot supply "
-                        f"{allocated.quantity} of {allocated.sku} ({can} available to the whole order); "
-                        "nothing was booked",
-                        sku=allocated.sku, requested=allocated.quantity, available=can,
-                    )
-                # A back order: what no warehouse has is booked at the channel's first one.
-                taken.append((allocated.line_id, allocated.sku, route[0], allocated.unfilled))
-            per_line: dict[tuple[str, str, str], int] = {}
-            for line_id, sku, w, q in taken:
-                per_line[(line_id, sku, w)] = per_line.get((line_id, sku, w), 0) + q
-            expires = None if ttl is None else ctx.now + ttl
-            kind = LedgerKind.BOOKED if ttl is None else LedgerKind.HELD
-            bookings = tuple(
-                Booking(order_id, line_id, sku, w, channel, q, expires) for (line_id, sku, w), q in per_line.items()
-            )
-            tx.apply(
-                [Change(kind, b.sku, b.warehouse, booked=b.quantity, order_id=order_id, line_id=b.line_id,
-                        allow_negative_available=b.sku in back_orders)
-                 for b in bookings],
-                at=ctx.now, actor=ctx.actor,
-            )
-            order = Order(order_id, channel, order_lines, ctx.now, expires)
-            tx.insert_order(order)
-            tx.put_bookings(bookings)
-            return Placement(order, bookings)
+            wave = self._plan_locked(tx, ctx.now, [request], policy, back_orders, forecast)
+            planned = wave.orders[0]
+            if not planned.placed:
+                short = next(line for line in planned.lines if not line.filled and line.reason is not Reason.ORDER_INCOMPLETE)
+                can = sum(max(wave.available.get((short.sku, w), 0), 0) for w in route_of(request, wave.topology, policy))
+                raise InsufficientStock(
+                    f"order {order_id!r} line {short.line_id!r}: channel {channel!r} cannot supply "
+                    f"{short.quantity} of {short.sku} ({can} available to the whole order); "
+                    "nothing was booked",
+                    sku=short.sku, requested=short.quantity, available=can,
+                )
+            placement = _book_orders(tx, ctx, [request], [planned], ttl, back_orders)[0]
+            self._planner.booked(wave)
+            return placement
 
         arguments = {"o": order_id, "c": channel, "l": order_lines, "t": ttl}
         return self._mutate("hold" if ttl else "place_order", arguments, work, key, actor)
+
+    def place_orders(
+        self,
+        orders: Iterable[OrderRequest | tuple[str, str, Iterable[LineInput]]],
+        *,
+        policy: Policy | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+        actor: str | None = None,
+    ) -> WavePlan:
+        """Allocate a whole wave of orders with the allocation engine and book it in one
+        transaction; return the plan.
+
+        Orders are served first come, first served: lower ``priority`` first, then in the
+        order given. ``policy`` (a :class:`~stockkit.engine.Policy`) says how lines draw
+        on warehouses; by default each order is served whole or refused
+        (``Policy(fill=Fill.ORDER)``). The plan's :attr:`~stockkit.planning.WavePlan.placed`
+        orders are booked, its :attr:`~stockkit.planning.WavePlan.refused` ones are not
+        (and take nothing), and :meth:`~stockkit.planning.WavePlan.explain` says why any
+        line got what it got. With ``dry_run=True`` nothing is booked and the plan is what
+        placing the wave now would do. A line breaking its product's order rules, an order
+        id placed before or twice in the wave, or an unknown channel raises, and nothing is
+        booked.
+        """
+        requests = check_requests(orders)
+        policy = Policy(fill=Fill.ORDER) if policy is None else policy
+        if not isinstance(policy, Policy):
+            raise ValidationError(f"policy must be a stockkit.engine.Policy, got {policy!r}")
+        dry_run = check_flag(dry_run, "dry_run")
+        skus = sorted({line.sku for r in requests for line in r.lines})
+
+        def plan(
+            tx: Transaction, now: dt.datetime, watch: StockWatch | None, forecast: Forecast | None
+        ) -> tuple[WavePlan, set[str]]:
+            for channel in sorted({r.channel for r in requests}):
+                _channel(tx, channel)
+            for r in requests:
+                if tx.get_order(r.order_id) is not None:
+                    raise DuplicateCode(f"order {r.order_id!r} exists already; order ids are unique")
+            entries = watch.touch(skus) if watch is not None else self._catalogue(tx, skus)
+            back_orders: set[str] = set()
+            for r in requests:
+                back_orders |= _check_order_rules(entries, r.lines, now)
+            return self._plan_locked(tx, now, requests, policy, back_orders, forecast), back_orders
+
+        if dry_run:
+            return self._read(lambda tx: plan(tx, self._now(), None, None)[0])
+
+        # planned before the transaction begins, from what the planner saw last
+        forecast = self._planner.forecast(requests, policy=policy)
+
+        def work(tx: Transaction, ctx: _Context) -> WavePlan:
+            wave, back_orders = plan(tx, ctx.now, ctx.watch, forecast)
+            placed = [(r, p) for r, p in zip(requests, wave.orders) if p.placed]
+            _book_orders(tx, ctx, [r for r, _ in placed], [p for _, p in placed], None, back_orders)
+            self._planner.booked(wave)
+            return wave
+
+        arguments = {"o": requests, "p": policy}
+        return self._mutate("place_orders", arguments, work, idempotency_key, actor)
+
+    def _plan_locked(
+        self, tx: Transaction, now: dt.datetime, requests: Sequence[OrderRequest], policy: Policy,
+        back_orders: set[str], forecast: Forecast | None,
+    ) -> WavePlan:
+        """Plan ``requests`` against the stock read (and locked) in ``tx``: the planner's
+        ``forecast`` (made before the transaction) when it was made from exactly this
+        stock, else a new plan."""
+        backorderable = frozenset(back_orders)
+        topology = _topology(tx)
+        keys = self._planner.candidate_keys(requests, topology)
+        available = {k: lv.available for k, lv in zip(keys, self._levels_now(tx, keys, now))}
+        return self._planner.confirm(forecast, requests, topology, available, policy=policy,
+                                     backorderable=backorderable)
 
 
     def confirm_hold(
@@ -1574,6 +1649,56 @@ def _check_order_rules(
         if entry.rules.allow_back_orders:
             back_orders.add(line.sku)
     return back_orders
+
+
+def _topology(tx: Transaction) -> Topology:
+    """Every channel's active linked warehouses with their link priorities, and the
+    warehouses' locations."""
+    active = {w.code: w for w in tx.list_warehouses(active=True)}
+    routes: dict[str, list[tuple[str, int]]] = {}
+    for link in tx.links():
+        if link.warehouse in active:
+            routes.setdefault(link.channel, []).append((link.warehouse, link.priority))
+    locations = {code: (w.latitude, w.longitude) for code, w in active.items() if w.has_location}
+    return Topology({c: tuple(sorted(r)) for c, r in sorted(routes.items())}, locations)  # type: ignore[arg-type]
+
+
+def _book_orders(
+    tx: Transaction,
+    ctx: _Context,
+    requests: Sequence[OrderRequest],
+    plans: Sequence[OrderPlan],
+    ttl: dt.timedelta | None,
+    back_orders: set[str],
+) -> list[Placement]:
+    """Book planned orders in one batch: the ledger changes, the orders and their
+    bookings. Units beyond stock are booked only for SKUs that allow back orders."""
+    expires = None if ttl is None else ctx.now + ttl
+    kind = LedgerKind.BOOKED if ttl is None else LedgerKind.HELD
+    placements: list[Placement] = []
+    all_bookings: list[Booking] = []
+    for request, planned in zip(requests, plans):
+        per_line: dict[tuple[str, str, str], int] = {}
+        for line in planned.lines:
+            for w, q in (*line.taken, *line.backordered):
+                per_line[(line.line_id, line.sku, w)] = per_line.get((line.line_id, line.sku, w), 0) + q
+        bookings = tuple(
+            Booking(request.order_id, line_id, sku, w, request.channel, q, expires)
+            for (line_id, sku, w), q in per_line.items()
+        )
+        all_bookings.extend(bookings)
+        placements.append(Placement(Order(request.order_id, request.channel, request.lines, ctx.now, expires),
+                                    bookings))
+    tx.apply(
+        [Change(kind, b.sku, b.warehouse, booked=b.quantity, order_id=b.order_id, line_id=b.line_id,
+                allow_negative_available=b.sku in back_orders)
+         for b in all_bookings],
+        at=ctx.now, actor=ctx.actor,
+    )
+    for placement in placements:
+        tx.insert_order(placement.order)
+    tx.put_bookings(all_bookings)
+    return placements
 
 
 def _route(tx: Transaction, channel: str, *, required: bool = True) -> list[str]:
