@@ -55,7 +55,7 @@ from stockkit.validation import MAX_QUANTITY
 # which is sound because each one checks that it left that inventory as built, and has it
 # rebuilt when not: hence function_scoped_fixture is suppressed.
 BAD_INPUT_SETTINGS = settings(
-    max_examples=20,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
 )
