@@ -4,27 +4,31 @@ Works for every policy and topology (lines of one SKU ordering the warehouses
 differently, split off, fill per line or per order, ship complete, back orders).
 
 Each round starts from the current stock. Every open line gets a *plan* computed from that
-stock alone: take its whole quantity from one stock record (its most preferred warehouse
-with stock, or that holds all of it when split is off, or its order's ship-complete
+stock alone: take its whole quantity from one stock record (its most preferred record with
+stock, or the first that holds all of it when split is off, or its order's ship-complete
 warehouse), or an outcome that lower stock cannot change (no warehouse, nothing anywhere,
-back order of everything). Stock only ever goes down, so these plans are exact for every
-line that comes before the first *event* of its SKU: the first line whose cumulative
-demand on its record exceeds what the record holds. Per SKU everything before that event
-is settled at once (cumsum over lines sorted by record); the unit at the event (a line, or
-a whole order when orders are all-or-nothing or ship complete) is then resolved exactly
-against the stock left, all such units of all SKUs together, in arrays. Lines after the
-event wait for the next round. Orders that must fail whatever happens are set aside and
-explained at the end from the history of what each record gave before their turn.
+back order of everything, an order that must fail). Stock only ever goes down, so these
+plans are exact for every line that comes before the first *event* of its SKU: the first
+line whose cumulative demand on its record exceeds what the record holds. Per SKU
+everything before that event is settled at once (cumsum over lines sorted by record); the
+unit at the event (a line, or a whole order when orders are all-or-nothing or ship
+complete) is then resolved exactly against the stock left, all such units of all SKUs
+together, in arrays. Lines after the event wait for the next round. Orders that must fail
+whatever happens are set aside and explained at the end from the log of what each record
+gave before their turn.
 
-All arrays are positions in service order (see :mod:`stockkit.engine.problem`).
+All arrays are positions in service order; a line's candidates are the ragged
+``[ec_start, ec_end)`` ranges of :class:`~stockkit.engine.problem.Problem`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
-from stockkit.engine.problem import Problem
+from stockkit.engine.problem import Problem, expand
 
 __all__ = ["Records", "allocate_rounds"]
 
@@ -40,6 +44,7 @@ class Records:
         self.parts: list[tuple[np.ndarray, ...]] = []
 
     def add(self, pos, rank, wh, qty, backorder: bool) -> None:
+        """Add records (position, rank, warehouse, quantity), all back orders or none."""
         if len(pos):
             self.parts.append((pos, rank, wh, qty, np.full(len(pos), backorder)))
 
@@ -53,31 +58,6 @@ class Records:
         return tuple(c[by] for c in cols)
 
 
-def _record_at(pb: Problem, pos: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Stock record of the warehouse of rank ``rank`` for each line (the empty record when
-    there is none)."""
-    route = pb.line_route[pos]
-    ok = rank < pb.route_len[route]
-    wh = pb.route_wh[route, np.where(ok, rank, 0)]
-    key = pb.sku[pos] * pb.n_warehouses + wh
-    idx = np.searchsorted(pb.rec_key, key)
-    empty = pb.rec_key.shape[0]
-    idx_safe = np.minimum(idx, max(empty - 1, 0))
-    found = ok & (wh >= 0) & (idx < empty)
-    if empty:
-        found &= pb.rec_key[idx_safe] == key
-    return np.where(found, idx, empty)
-
-
-def _stock_matrix(pb: Problem, stock: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """(lines, D) stock each line would see at each rank (0 past its route)."""
-    depth = pb.route_wh.shape[1]
-    out = np.zeros((pos.shape[0], depth), dtype=np.int64)
-    for j in range(depth):
-        out[:, j] = stock[_record_at(pb, pos, np.full(pos.shape[0], j))]
-    return out
-
-
 def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(starts, segment id per element) of runs of equal values in ``keys``."""
     if keys.size == 0:
@@ -87,140 +67,190 @@ def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(new), np.cumsum(new) - 1
 
 
+def _sorted_by(keys: np.ndarray) -> np.ndarray:
+    """Stable argsort of non-negative ``keys`` with one packed ``np.sort`` when it fits."""
+    n = keys.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    bits = max(int(n - 1).bit_length(), 1)
+    if int(keys.max()).bit_length() + bits <= 62:
+        return np.sort((keys << bits) | np.arange(n)) & ((1 << bits) - 1)
+    return np.argsort(keys, kind="stable")
+
+
+def _first_per_key(keys: np.ndarray, values: np.ndarray, size: int, fill: int) -> np.ndarray:
+    """Array of ``size``: for each key, the value at its first occurrence (``fill`` if none)."""
+    out = np.full(size, fill, np.int64)
+    out[keys[::-1]] = values[::-1]      # the last write wins: the first occurrence
+    return out
+
+
 class _State:
     def __init__(self, pb: Problem, policy: Policy) -> None:
         n = pb.qty.shape[0]
         self.pb = pb
         self.policy = policy
         self.stock = pb.stock.copy()
+        self.empty = self.stock.shape[0] - 1
         self.unfilled = pb.qty.copy()
         self.reason = np.zeros(n, dtype=np.uint8)
         self.records = Records()
         self.log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # units of the same (order, SKU): the k-th line of its group, and the group's first line
-        order_sku = np.lexsort((np.arange(n), pb.sku, pb.order))
-        keys = pb.order[order_sku] * (int(pb.sku.max()) + 1 if n else 1) + pb.sku[order_sku]
-        starts, seg = _segments(keys)
-        self.group_first = np.empty(n, np.int64)
-        self.group_first[order_sku] = order_sku[starts][seg]
+        # lines of one order and SKU: the k-th of its group, and the group's total
+        n_skus = int(pb.sku.max()) + 1 if n else 1
+        by = _sorted_by(pb.order * n_skus + pb.sku)
+        starts, seg = _segments((pb.order * n_skus + pb.sku)[by])
         self.group_rank = np.empty(n, np.int64)
-        self.group_rank[order_sku] = np.arange(n) - starts[seg]
-        group_total = np.add.reduceat(pb.qty[order_sku], starts) if n else np.zeros(0, np.int64)
+        self.group_rank[by] = np.arange(n) - starts[seg]
+        totals = np.add.reduceat(pb.qty[by], starts) if n else np.zeros(0, np.int64)
         self.group_total = np.empty(n, np.int64)
-        self.group_total[order_sku] = group_total[seg]
+        self.group_total[by] = totals[seg]
 
     def consume(self, rec: np.ndarray, pos: np.ndarray, qty: np.ndarray) -> None:
         np.subtract.at(self.stock, rec, qty)
         if self.policy.fill is Fill.ORDER:
             self.log.append((rec, pos, qty))
 
-    # -- exact resolution of whole units against a given stock matrix ----------------
-    def resolve(self, pos: np.ndarray, smat: np.ndarray, sc_open: np.ndarray, apply: bool) -> None:
-        """Allocate the lines ``pos`` (whole units, in position order) exactly, each seeing
-        ``smat`` (stock per rank at its unit's turn). ``apply`` books the result (records,
-        stock); otherwise only reasons and unfilled are written (failing orders)."""
-        pb, policy = self.pb, self.policy
-        depth = smat.shape[1]
-        qty = pb.qty[pos]
-        lens = pb.route_len[pb.line_route[pos]]
-        in_route = np.arange(depth)[None, :] < lens[:, None]
-        smat = np.where(in_route, smat, 0)
-        gives = np.zeros_like(smat)
-        bo = np.zeros(pos.shape[0], np.int64)
-        reason = np.zeros(pos.shape[0], np.uint8)
-        unfilled = np.zeros(pos.shape[0], np.int64)
-        normal = np.ones(pos.shape[0], dtype=bool)
+    def complete_entries(self, pos: np.ndarray, have_of: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """For whole orders ``pos``: per line the candidate entry at the first warehouse of
+        the order's route that holds every line's SKU total, or -1."""
+        pb = self.pb
+        owner, idx = expand(pb.ec_start[pos], pb.ec_end[pos])
+        ok = have_of(pos[owner], idx) >= self.group_total[pos][owner]
         ostarts, oseg = _segments(pb.order[pos])
+        n_lines = np.diff(np.append(ostarts, pos.size))
+        wh = pb.ec_wh[idx]
+        width = int(wh.max()) + 1 if wh.size else 1
+        key = oseg[owner] * width + wh
+        uniq, inverse, counts = np.unique(key[ok], return_inverse=True, return_counts=True)
+        complete = np.zeros(owner.size, bool)
+        complete[ok] = counts[inverse] == n_lines[oseg[owner[ok]]]
+        # the first line's candidates are in route order; its first complete one wins
+        first_line = ostarts[oseg[owner]] == owner
+        pick = complete & first_line
+        chosen_wh = _first_per_key(oseg[owner[pick]], wh[pick], ostarts.size, -1)
+        chosen = np.full(pos.size, -1, np.int64)
+        hit = wh == chosen_wh[oseg[owner]]
+        chosen[owner[hit]] = idx[hit]
+        return chosen
+
+    def resolve(self, pos: np.ndarray, sc_open: np.ndarray, apply: bool,
+                have_of: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        """Allocate the lines ``pos`` (whole units, in position order) exactly; ``have_of``
+        gives the stock each candidate held at the unit's turn. ``apply`` books the result
+        (records, stock); otherwise only reasons and unfilled are written."""
+        pb, policy = self.pb, self.policy
+        m = pos.shape[0]
+        qty = pb.qty[pos]
+        owner, idx = expand(pb.ec_start[pos], pb.ec_end[pos])
+        have = have_of(pos[owner], idx)
+        give = np.zeros(idx.size, np.int64)
+        bo = np.zeros(m, np.int64)
+        reason = np.zeros(m, np.uint8)
+        unfilled = np.zeros(m, np.int64)
+        normal = np.ones(m, dtype=bool)
+        ostarts, oseg = _segments(pb.order[pos])
+        nowh = pb.first_wh[pos] < 0
 
         if policy.ship_complete is not ShipComplete.OFF and sc_open.any():
-            fits = (smat >= self.group_total[pos][:, None]) & in_route
-            all_fit = np.logical_and.reduceat(fits, ostarts, axis=0)[oseg]
-            found = all_fit.any(axis=1)
-            col = np.argmax(all_fit, axis=1)
-            take = sc_open & found
-            gives[take, col[take]] = qty[take]
+            chosen = self.complete_entries(pos, have_of)
+            take = sc_open & (chosen >= 0)
+            at = take[owner] & (idx == chosen[owner])
+            give[at] = qty[owner[at]]
             normal &= ~take
             if policy.ship_complete is ShipComplete.REQUIRE:
-                refuse = sc_open & ~found
-                reason[refuse] = np.where(lens[refuse] == 0, Reason.NO_WAREHOUSE, Reason.ORDER_INCOMPLETE)
+                refuse = sc_open & (chosen < 0)
+                reason[refuse] = np.where(nowh[refuse], Reason.NO_WAREHOUSE, Reason.ORDER_INCOMPLETE)
                 unfilled[refuse] = qty[refuse]
                 normal &= ~refuse
 
-        idx = np.flatnonzero(normal)
-        if idx.size:
+        lines = np.flatnonzero(normal)
+        if lines.size:
             keep_partial = policy.fill is Fill.PARTIAL
-            group = self.group_first[pos[idx]]
-            rank_in_group = self.group_rank[pos[idx]]
-            _, group_row = np.unique(group, return_inverse=True)
-            taken = np.zeros((int(group_row.max()) + 1, depth), np.int64)
-            for g in range(int(rank_in_group.max()) + 1):
-                sel = idx[rank_in_group == g]
-                rows = group_row[rank_in_group == g]
-                # lines of one order may rank the warehouses differently (own ship-to):
-                # what earlier lines took is kept per warehouse slot of the channel
-                slot = pb.route_slot[pb.line_route[pos[sel]]]
-                have = smat[sel] - np.take_along_axis(taken[rows], slot, axis=1)
+            g_rank = self.group_rank[pos[lines]]
+            # what earlier lines of the same order took, per (order, record)
+            _, slot = np.unique(oseg[owner] * (self.empty + 1) + pb.ec_rec[idx], return_inverse=True)
+            tent = np.zeros(int(slot.max()) + 1 if slot.size else 0, np.int64)
+            for g in range(int(g_rank.max()) + 1):
+                sel = lines[g_rank == g]
+                lo, hi = pb.ec_start[pos[sel]], pb.ec_end[pos[sel]]
+                own, _ = expand(lo, hi)
+                # entries of these lines inside the unit's flat arrays
+                base = np.searchsorted(owner, sel)
+                flat = np.repeat(base - (np.cumsum(hi - lo) - (hi - lo)), hi - lo) + np.arange(own.size)
+                h = have[flat] - tent[slot[flat]]
                 q = qty[sel]
                 bo_ok = pb.backorder[pos[sel]]
-                give = np.zeros_like(have)
+                g_give = np.zeros(flat.size, np.int64)
                 if policy.split:
-                    before = np.cumsum(have, axis=1) - have
-                    give = np.clip(q[:, None] - before, 0, have)
-                    short = q - give.sum(axis=1)
+                    c = np.cumsum(h)
+                    seg_first = np.cumsum(hi - lo) - (hi - lo)
+                    before = c - h - (c - h)[np.minimum(seg_first, max(flat.size - 1, 0))][own] if flat.size else c
+                    g_give = np.clip(q[own] - before, 0, h)
+                    got = np.bincount(own, weights=g_give, minlength=sel.size).astype(np.int64)
+                    short = q - got
                     r = np.where(short > 0, Reason.SHORT, Reason.FILLED).astype(np.uint8)
                     back = np.where(bo_ok, short, 0)
                     lost = (short > 0) & ~bo_ok
                     if not keep_partial:
-                        give[lost] = 0
+                        g_give[lost[own]] = 0
                         short = np.where(lost, q, short)
                     short = np.where(bo_ok, 0, short)
                 else:
-                    fit = have >= q[:, None]
-                    has = fit.any(axis=1)
-                    col = np.argmax(fit, axis=1)
-                    give[has, col[has]] = q[has]
+                    fit = h >= q[own]
+                    c = np.cumsum(fit)
+                    seg_first = np.cumsum(hi - lo) - (hi - lo)
+                    before = c - fit - (c - fit)[np.minimum(seg_first, max(flat.size - 1, 0))][own] if flat.size else c
+                    first_fit = fit & (before == 0)
+                    g_give[first_fit] = q[own[first_fit]]
+                    has = np.bincount(own[first_fit], minlength=sel.size) > 0
                     fallback = ~has & bo_ok
-                    give[fallback, 0] = np.minimum(have[fallback, 0], q[fallback])
-                    back = np.where(fallback, q - give[:, 0], 0)
+                    # a back-orderable line that no warehouse holds whole: what its first
+                    # warehouse has, the rest back ordered there
+                    head = np.zeros(flat.size, bool)
+                    head[seg_first[hi > lo]] = True
+                    head &= fallback[own] & (pb.ec_rank[idx[flat]] == 0)
+                    g_give[head] = np.minimum(h[head], q[own[head]])
+                    took = np.bincount(own[head], weights=g_give[head], minlength=sel.size).astype(np.int64)
+                    back = np.where(fallback, q - took, 0)
                     r = np.where(has, Reason.FILLED, Reason.NO_SINGLE_WAREHOUSE).astype(np.uint8)
                     short = np.where(has | bo_ok, 0, q)
                 r = np.where(back > 0, Reason.BACKORDERED, r).astype(np.uint8)
-                none = lens[sel] == 0
+                none = nowh[sel]
                 r[none] = Reason.NO_WAREHOUSE
                 short[none] = q[none]
                 back[none] = 0
-                give[none] = 0
-                gives[sel] = give
+                give[flat] = g_give
                 bo[sel] = back
                 reason[sel] = r
                 unfilled[sel] = short
-                np.add.at(taken, (rows[:, None], slot), give)
+                np.add.at(tent, slot[flat], g_give)
 
-        if policy.fill is Fill.ORDER:
-            failed = np.logical_or.reduceat(unfilled > 0, ostarts)[oseg] if pos.size else unfilled > 0
+        if policy.fill is Fill.ORDER and m:
+            failed = np.logical_or.reduceat(unfilled > 0, ostarts)[oseg]
             reason = np.where(failed & (unfilled == 0), Reason.ORDER_INCOMPLETE, reason).astype(np.uint8)
             unfilled = np.where(failed, qty, unfilled)
-            gives[failed] = 0
+            give[failed[owner]] = 0
             bo[failed] = 0
 
         self.reason[pos] = reason
         self.unfilled[pos] = unfilled
         if not apply:
             return
-        rows, cols = np.nonzero(gives)
-        rpos = pos[rows]
-        wh = pb.route_wh[pb.line_route[rpos], cols]
-        self.records.add(rpos, cols, wh, gives[rows, cols], False)
-        recs = _record_at(pb, rpos, cols)
-        self.consume(recs, rpos, gives[rows, cols])
+        got = np.flatnonzero(give)
+        gpos, gidx = pos[owner[got]], idx[got]
+        self.records.add(gpos, pb.ec_rank[gidx], pb.ec_wh[gidx], give[got], False)
+        self.consume(pb.ec_rec[gidx], gpos, give[got])
         b = np.flatnonzero(bo)
-        bpos = pos[b]
-        self.records.add(bpos, np.zeros(b.size, np.int64), pb.route_wh[pb.line_route[bpos], 0], bo[b], True)
+        self.records.add(pos[b], np.zeros(b.size, np.int64), pb.first_wh[pos[b]], bo[b], True)
 
-    def stock_before(self, pos: np.ndarray) -> np.ndarray:
-        """(lines, D) stock each line saw at its turn, from the log of what was taken."""
+    def current(self, _pos: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Stock of candidates ``idx`` now."""
+        return self.stock[self.pb.ec_rec[idx]]
+
+    def before_turn(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """Stock of candidates just before a line's turn, from the log of what was taken."""
         pb = self.pb
-        depth = pb.route_wh.shape[1]
         n1 = pb.qty.shape[0] + 1
         if self.log:
             rec = np.concatenate([x[0] for x in self.log])
@@ -232,12 +262,13 @@ class _State:
         by = np.argsort(key, kind="stable")
         key = key[by]
         cum = np.concatenate(([0], np.cumsum(q[by])))
-        out = np.zeros((pos.shape[0], depth), np.int64)
-        for j in range(depth):
-            r = _record_at(pb, pos, np.full(pos.shape[0], j))
+
+        def have_of(pos: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            r = pb.ec_rec[idx]
             taken = cum[np.searchsorted(key, r * n1 + pos)] - cum[np.searchsorted(key, r * n1)]
-            out[:, j] = pb.stock[r] - taken
-        return out
+            return pb.stock[r] - taken
+
+        return have_of
 
 
 def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
@@ -250,54 +281,36 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
     # warehouse can take them whole, then (unless Fill.ORDER) their lines go on alone
     order_unit = np.full(n, by_order or sc)
     sc_open = np.full(n, sc)
-    ptr = np.zeros(n, np.int64)
-    order_ptr = np.zeros(pb.order_start.shape[0], np.int64)
+    ptr = pb.ec_start.copy()
     frontier = np.full(int(pb.sku.max()) + 1 if n else 0, _BIG, np.int64)
     deferred: list[np.ndarray] = []
     active = np.arange(n)
-    lens_all = pb.route_len[pb.line_route]
+    empty = st.empty
+    ec_rec = np.append(pb.ec_rec, empty)        # one past the end reads the empty record
 
     while active.size:
         stock = st.stock
         A = active
         kind = np.full(A.size, _TAKE, np.int64)
         fail_reason = np.zeros(A.size, np.uint8)
-        rank = np.zeros(A.size, np.int64)
-        lens = lens_all[A]
+        entry = np.full(A.size, -1, np.int64)
         qty = pb.qty[A]
+        nowh = pb.first_wh[A] < 0
         planned = np.zeros(A.size, bool)
 
         if sc:
             open_idx = np.flatnonzero(sc_open[A])
             if open_idx.size:
-                L = A[open_idx]
-                ostarts, oseg = _segments(pb.order[L])
-                orders = pb.order[L[ostarts]]
-                todo = np.arange(orders.size)
-                while todo.size:
-                    # lines of the orders still searching
-                    sel = np.isin(oseg, todo)
-                    li = np.flatnonzero(sel)
-                    p = order_ptr[orders[oseg[li]]]
-                    ok = p < lens_all[L[li]]
-                    fits = ok & (stock[_record_at(pb, L[li], p)] >= st.group_total[L[li]])
-                    ls, _lseg = _segments(oseg[li])
-                    all_fit = np.logical_and.reduceat(fits, ls)
-                    o_ok = np.logical_and.reduceat(ok, ls)
-                    advance = oseg[li][ls][o_ok & ~all_fit]
-                    order_ptr[orders[advance]] += 1
-                    todo = advance
-                p = order_ptr[pb.order[L]]
-                found = p < lens_all[L]
+                chosen = st.complete_entries(A[open_idx], st.current)
+                found = chosen >= 0
                 hit = open_idx[found]
-                kind[hit] = _TAKE
-                rank[hit] = p[found]
+                entry[hit] = chosen[found]
                 planned[hit] = True
                 missed = open_idx[~found]
                 if policy.ship_complete is ShipComplete.REQUIRE:
                     kind[missed] = _DONE
                     mp = A[missed]
-                    st.reason[mp] = np.where(lens[missed] == 0, Reason.NO_WAREHOUSE, Reason.ORDER_INCOMPLETE)
+                    st.reason[mp] = np.where(nowh[missed], Reason.NO_WAREHOUSE, Reason.ORDER_INCOMPLETE)
                     st.unfilled[mp] = pb.qty[mp]
                     planned[missed] = True
                 else:
@@ -309,46 +322,54 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
         if idx.size:
             P = A[idx]
             p = ptr[P]
+            end = pb.ec_end[P]
             q = qty[idx]
-            ln = lens[idx]
             todo = np.arange(idx.size)
             while todo.size:
                 pt = p[todo]
-                have = stock[_record_at(pb, P[todo], pt)]
+                have = stock[ec_rec[pt]]
                 short = (have < q[todo]) if not policy.split else (have == 0)
-                move = todo[(pt < ln[todo]) & short]
+                move = todo[(pt < end[todo]) & short]
                 p[move] += 1
                 todo = move
             ptr[P] = p
             bo_ok = pb.backorder[P]
-            nothing = p >= ln
-            target = stock[_record_at(pb, P, np.minimum(p, np.maximum(ln - 1, 0)))]
+            nothing = p >= end
+            e = np.where(nothing, -1, p)
             k = np.full(idx.size, _TAKE, np.int64)
             fr = np.zeros(idx.size, np.uint8)
-            r = p.copy()
             if policy.split:
-                need = q if not by_order else st.group_total[P]
-                check = ~nothing & ~bo_ok & (need > target) & (policy.fill is not Fill.PARTIAL)
-                ci = np.flatnonzero(check)
-                if ci.size:
-                    total = _stock_matrix(pb, stock, P[ci]).sum(axis=1)
-                    lacking = ci[total < need[ci]]
-                    k[lacking] = _FAIL
-                    fr[lacking] = Reason.SHORT
+                if policy.fill is not Fill.PARTIAL:
+                    need = q if not by_order else st.group_total[P]
+                    ci = np.flatnonzero(~nothing & ~bo_ok & (need > stock[ec_rec[p]]))
+                    if ci.size:
+                        owner, cidx = expand(pb.ec_start[P[ci]], end[ci])
+                        total = np.bincount(owner, weights=stock[pb.ec_rec[cidx]], minlength=ci.size)
+                        lacking = ci[total < need[ci]]
+                        k[lacking] = _FAIL
+                        fr[lacking] = Reason.SHORT
                 k[nothing & bo_ok] = _BACKORDER
                 k[nothing & ~bo_ok] = _FAIL
                 fr[nothing & ~bo_ok] = Reason.SHORT
             else:
-                first = stock[_record_at(pb, P, np.zeros(idx.size, np.int64))]
                 k[nothing & ~bo_ok] = _FAIL
                 fr[nothing & ~bo_ok] = Reason.NO_SINGLE_WAREHOUSE
-                k[nothing & bo_ok & (first == 0)] = _BACKORDER
-                r[nothing & bo_ok] = 0
-            k[ln == 0] = _FAIL
-            fr[ln == 0] = Reason.NO_WAREHOUSE
+                first = pb.ec_start[P]
+                listed = first < end
+                at_first = np.zeros(idx.size, bool)
+                at_first[listed] = pb.ec_rank[first[listed]] == 0
+                first_have = np.where(at_first, stock[ec_rec[first]], 0)
+                fallback = nothing & bo_ok
+                k[fallback & (first_have == 0)] = _BACKORDER
+                # takes what its first warehouse has and back orders the rest: more than the
+                # record holds, so it is an event and gets resolved exactly
+                e[fallback & (first_have > 0)] = first[fallback & (first_have > 0)]
+            no = nowh[idx]
+            k[no] = _FAIL
+            fr[no] = Reason.NO_WAREHOUSE
             kind[idx] = k
             fail_reason[idx] = fr
-            rank[idx] = r
+            entry[idx] = e
 
         unit = order_unit[A]
         # terminal lines that are their own unit
@@ -360,71 +381,75 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
             st.reason[dp] = np.where(bo_line, Reason.BACKORDERED, fail_reason[d])
             st.unfilled[dp] = np.where(bo_line, 0, pb.qty[dp])
             b = dp[bo_line]
-            st.records.add(b, np.zeros(b.size, np.int64), pb.route_wh[pb.line_route[b], 0], pb.qty[b], True)
+            st.records.add(b, np.zeros(b.size, np.int64), pb.first_wh[b], pb.qty[b], True)
         # orders that fail whatever happens: set aside, explained at the end
-        ostarts, oseg = _segments(pb.order[A])
-        order_fails = np.logical_or.reduceat(unit & (kind == _FAIL), ostarts)[oseg]
-        deferred.append(A[order_fails])
-        keep = ~done & ~order_fails
-        A, kind, rank, unit = A[keep], kind[keep], rank[keep], unit[keep]
+        if unit.any():
+            ostarts, oseg = _segments(pb.order[A])
+            order_fails = np.logical_or.reduceat(unit & (kind == _FAIL), ostarts)[oseg]
+            deferred.append(A[order_fails])
+            keep = ~done & ~order_fails
+        else:
+            keep = ~done
+        A, kind, entry, unit = A[keep], kind[keep], entry[keep], unit[keep]
         if A.size == 0:
             break
 
         # cumulative demand per record, in position order, finds the events
         take = kind == _TAKE
-        rec = np.full(A.size, pb.rec_key.shape[0], np.int64)
-        rec[take] = _record_at(pb, A[take], rank[take])
+        rec = np.where(take, ec_rec[np.where(take, entry, -1)], empty)
         demand = np.where(take, pb.qty[A], 0)
-        by_rec = np.argsort(rec, kind="stable")
-        rs, rseg = _segments(rec[by_rec])
-        cum = np.cumsum(demand[by_rec])
-        cum_in = cum - (cum[rs] - demand[by_rec][rs])[rseg]
+        by_rec = _sorted_by(rec)
+        rec_sorted = rec[by_rec]
+        dem_sorted = demand[by_rec]
+        rs, rseg = _segments(rec_sorted)
+        cum = np.cumsum(dem_sorted)
+        cum_in = cum - (cum[rs] - dem_sorted[rs])[rseg]
         valid = np.empty(A.size, bool)
-        valid[by_rec] = cum_in <= st.stock[rec[by_rec]]
-        valid |= ~take
+        valid[by_rec] = cum_in <= stock[rec_sorted]
 
         sku = pb.sku[A]
         bad_idx = np.flatnonzero(~valid)
-        u_sku, first = np.unique(sku[bad_idx], return_index=True)
-        frontier[u_sku] = A[bad_idx[first]]
-        ustarts, useg = _segments(np.where(unit, pb.order_start[pb.order[A]], A))
-        unit_start = A[ustarts]
-        while True:
-            unit_bad = np.logical_or.reduceat(A >= frontier[sku], ustarts)
-            lines_bad = np.flatnonzero(unit_bad[useg])
-            s2, f2 = np.unique(sku[lines_bad], return_index=True)
-            newer = A[lines_bad[f2]] < frontier[s2]
-            if not newer.any():
-                break
-            frontier[s2[newer]] = A[lines_bad[f2]][newer]
-        bad_line = unit_bad[useg]
-        resolvable = unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts)
+        frontier[sku[bad_idx[::-1]]] = A[bad_idx[::-1]]
+        if unit.any():
+            ustarts, useg = _segments(np.where(unit, pb.order_start[pb.order[A]], A))
+            unit_start = A[ustarts]
+            while True:
+                unit_bad = np.logical_or.reduceat(A >= frontier[sku], ustarts)
+                lines_bad = np.flatnonzero(unit_bad[useg])
+                lower = A[lines_bad] < frontier[sku[lines_bad]]
+                if not lower.any():
+                    break
+                moved = lines_bad[lower][::-1]
+                frontier[sku[moved]] = A[moved]
+            bad_line = unit_bad[useg]
+            resolvable = (unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts))[useg]
+        else:
+            bad_line = A >= frontier[sku]
+            resolvable = A == frontier[sku]
 
         # settle everything before the events
         s_idx = np.flatnonzero(~bad_line)
         if s_idx.size:
             sp = A[s_idx]
             t = take[s_idx]
-            tp, tr = sp[t], rank[s_idx][t]
-            st.records.add(tp, tr, pb.route_wh[pb.line_route[tp], tr], pb.qty[tp], False)
+            tp, te = sp[t], entry[s_idx][t]
+            st.records.add(tp, pb.ec_rank[te], pb.ec_wh[te], pb.qty[tp], False)
             st.consume(rec[s_idx][t], tp, pb.qty[tp])
             st.unfilled[sp] = 0
             st.reason[sp] = np.where(t, Reason.FILLED, Reason.BACKORDERED)
             b = sp[~t]
-            st.records.add(b, np.zeros(b.size, np.int64), pb.route_wh[pb.line_route[b], 0], pb.qty[b], True)
+            st.records.add(b, np.zeros(b.size, np.int64), pb.first_wh[b], pb.qty[b], True)
         frontier[sku] = _BIG
 
         # resolve the units at the events exactly
-        r_idx = np.flatnonzero(resolvable[useg])
+        r_idx = np.flatnonzero(resolvable)
         if r_idx.size:
             rp = A[r_idx]
-            st.resolve(rp, _stock_matrix(pb, st.stock, rp), sc_open[rp], apply=True)
-        remaining = bad_line & ~resolvable[useg]
-        active = A[remaining]
+            st.resolve(rp, sc_open[rp], True, st.current)
+        active = A[bad_line & ~resolvable]
 
     if deferred:
-        failed = np.concatenate(deferred)
+        failed = np.sort(np.concatenate(deferred))
         if failed.size:
-            failed.sort()
-            st.resolve(failed, st.stock_before(failed), sc_open[failed], apply=False)
+            st.resolve(failed, sc_open[failed], False, st.before_turn())
     return st.records.sorted(), st.unfilled, st.reason

@@ -1,8 +1,13 @@
-"""The engine's working form of a problem: lines in service order, routes, stock records.
+"""The engine's working form of a problem: lines in service order and, per line, the
+stock records it may draw on, in its policy order.
 
-Built once from validated :class:`~stockkit.engine.inputs.Inputs`; every kernel reads it.
+Built once from validated :class:`~stockkit.engine.inputs.Inputs` for the rounds kernel.
 Lines are renumbered by service position (priority, order, input position), so "earlier"
-is simply "smaller position" everywhere in the kernels.
+is simply "smaller position". Only records that hold stock at the start can ever give
+anything (stock only goes down), so a line's *candidates* are the records of its SKU with
+stock at warehouses of its route, in route order: a flat array with ``[ec_start, ec_end)``
+per line. Lines on a priority route share the candidates of their (SKU, route) group;
+nearest-first lines get their own, sorted by distance.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
+from stockkit.engine.kernel_intervals import RouteClasses, route_classes
 from stockkit.engine.policy import RouteOrder
 
 __all__ = ["EARTH_RADIUS_KM", "Problem", "build_problem", "haversine_km"]
@@ -29,12 +35,11 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
 
 
 class Problem(NamedTuple):
-    """Lines in service order and what they draw on.
+    """Lines in service order and the records they draw on (see the module docstring).
 
-    ``route_wh[line_route[p], j]`` is the warehouse of rank ``j`` for the line at position
-    ``p`` (``-1`` past ``route_len``). Stock records are sorted by ``sku * n_warehouses +
-    warehouse`` in ``rec_key``; ``stock`` has one extra record at the end, the empty record
-    every missing (sku, warehouse) pair maps to.
+    ``ec_rank`` orders a line's records as its route does and is 0 exactly for the line's
+    first warehouse (``first_wh``), where back orders are booked. ``stock`` has one extra,
+    always empty record at the end.
     """
 
     seq: np.ndarray            # position -> input line
@@ -43,86 +48,103 @@ class Problem(NamedTuple):
     backorder: np.ndarray      # bool per position
     order: np.ndarray          # dense order number per position, increasing
     order_start: np.ndarray    # per order: first position
-    order_len: np.ndarray      # per order: number of lines
-    line_route: np.ndarray
-    route_wh: np.ndarray       # (n_routes, D) int64, -1 padded
-    route_len: np.ndarray
-    route_slot: np.ndarray     # (n_routes, D): column of each rank's warehouse in its channel's route
-    rec_key: np.ndarray
-    stock: np.ndarray          # (m + 1,) int64 >= 0
-    n_warehouses: int
+    first_wh: np.ndarray       # per position: warehouse of rank 0, -1 without warehouses
+    ec_start: np.ndarray
+    ec_end: np.ndarray
+    ec_rec: np.ndarray
+    ec_rank: np.ndarray
+    ec_wh: np.ndarray
+    stock: np.ndarray
 
 
-def _routes(inp: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(line_route, route_wh, route_len, route_slot) in input line order."""
-    n_ch = inp.n_channels
-    by_link = np.lexsort((inp.link_warehouse, inp.link_priority, inp.link_channel))
-    l_ch = inp.link_channel[by_link]
-    l_wh = inp.link_warehouse[by_link]
-    l_prio = inp.link_priority[by_link]
-    ch_len = np.bincount(l_ch, minlength=n_ch).astype(np.int64)
-    ch_start = np.concatenate(([0], np.cumsum(ch_len)[:-1])) if n_ch else np.zeros(0, np.int64)
-    # at least one column, so a line without warehouses still has a (-1) rank 0
-    depth = max(int(ch_len.max()) if n_ch else 0, 1)
-    rank = np.arange(l_ch.shape[0]) - ch_start[l_ch]
-    ch_wh = np.full((n_ch, depth), -1, dtype=np.int64)
-    ch_wh[l_ch, rank] = l_wh
-    ch_prio = np.zeros((n_ch, depth), dtype=np.int64)
-    ch_prio[l_ch, rank] = l_prio
-    line_route = inp.line_channel.copy()
-    ch_slot = np.broadcast_to(np.arange(depth), (n_ch, depth))
-    if inp.policy.route is not RouteOrder.NEAREST:
-        return line_route, ch_wh, ch_len, ch_slot
-    located = np.flatnonzero(~np.isnan(inp.line_lat))
-    if located.size == 0:
-        return line_route, ch_wh, ch_len, ch_slot
-    ch = inp.line_channel[located]
-    wh = ch_wh[ch]
-    valid = wh >= 0
-    safe = np.where(valid, wh, 0)
-    dist = haversine_km(inp.line_lat[located][:, None], inp.line_lon[located][:, None],
-                        inp.warehouse_lat[safe], inp.warehouse_lon[safe])
-    dist[~valid] = np.inf
-    # the channel row is already in (priority, warehouse) order, so a stable sort on
-    # distance breaks ties exactly as the contract says
-    order = np.argsort(dist, axis=1, kind="stable")
-    own = np.take_along_axis(wh, order, axis=1)
-    route_wh = np.concatenate([ch_wh, own])
-    route_len = np.concatenate([ch_len, ch_len[ch]])
-    line_route[located] = n_ch + np.arange(located.size)
-    return line_route, route_wh, route_len, np.concatenate([ch_slot, order])
+def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, index) of every element of the ragged ranges ``[starts[i], ends[i])``."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(starts.shape[0]), lengths)
+    index = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return owner, index
+
+
+def _group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[np.ndarray, ...]:
+    """Records with stock per (SKU, route class) group, in route order, with group offsets."""
+    n_cls = rc.route_wh.shape[0]
+    ranks = rc.wh_rank[:, rec_wh]
+    ent_cls, ent_rec = np.nonzero(ranks >= 0)
+    ent_rank = ranks[ent_cls, ent_rec]
+    group = rec_sku[ent_rec] * n_cls + ent_cls
+    depth = rc.route_wh.shape[1]
+    n_ent = ent_rec.size
+    by = np.sort((group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
+    counts = np.bincount(group, minlength=inp.n_skus * n_cls)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    return ent_rec[by], ent_rank[by], offsets
 
 
 def build_problem(inp: Inputs) -> Problem:
-    """Sort lines into service order and index routes and stock for the kernels."""
+    """Sort lines into service order and find each line's candidate records."""
     n = inp.line_order.shape[0]
     seq = np.lexsort((np.arange(n), inp.line_order, inp.line_priority))
     order_raw = inp.line_order[seq]
-    prio_raw = inp.line_priority[seq]
     new_order = np.ones(n, dtype=bool)
-    if n:
-        new_order[1:] = (order_raw[1:] != order_raw[:-1]) | (prio_raw[1:] != prio_raw[:-1])
+    new_order[1:] = order_raw[1:] != order_raw[:-1]
     order = np.cumsum(new_order) - 1
     order_start = np.flatnonzero(new_order)
-    order_len = np.diff(np.append(order_start, n))
-    line_route, route_wh, route_len, route_slot = _routes(inp)
-    w = max(inp.n_warehouses, 1)
-    key = inp.stock_sku * w + inp.stock_warehouse
-    by_key = np.argsort(key, kind="stable")
-    stock = np.append(np.maximum(inp.stock_available[by_key], 0), 0)
+
+    positive = inp.stock_available > 0
+    rec_sku, rec_wh = inp.stock_sku[positive], inp.stock_warehouse[positive]
+    stock = np.append(inp.stock_available[positive], 0)
+    rc = route_classes(inp)
+    g_rec, g_rank, g_offsets = _group_candidates(inp, rc, rec_sku, rec_wh)
+    n_cls = rc.route_wh.shape[0]
+    sku = inp.line_sku[seq]
+    cls = rc.channel_class[inp.line_channel[seq]]
+    group = sku * n_cls + cls
+    ec_start, ec_end = g_offsets[group], g_offsets[group + 1]
+    ec_rec, ec_rank = g_rec, g_rank
+    first_wh = rc.route_wh[cls, 0]
+
+    lat, lon = inp.line_lat[seq], inp.line_lon[seq]
+    located = np.flatnonzero(~np.isnan(lat)) if inp.policy.route is RouteOrder.NEAREST else np.zeros(0, np.int64)
+    if located.size:
+        # nearest-first lines: their SKU's records on their route, by (distance, priority, warehouse)
+        by_sku = np.argsort(rec_sku, kind="stable")
+        sku_offsets = np.searchsorted(rec_sku[by_sku], np.arange(inp.n_skus + 1))
+        owner, idx = expand(sku_offsets[sku[located]], sku_offsets[sku[located] + 1])
+        rec = by_sku[idx]
+        line_cls = cls[located][owner]
+        wh = rec_wh[rec]
+        linked = rc.wh_rank[line_cls, wh] >= 0
+        owner, rec, wh, line_cls = owner[linked], rec[linked], wh[linked], line_cls[linked]
+        dist = haversine_km(lat[located][owner], lon[located][owner], inp.warehouse_lat[wh], inp.warehouse_lon[wh])
+        by = np.lexsort((rc.wh_rank[line_cls, wh], dist, owner))
+        owner, rec, wh = owner[by], rec[by], wh[by]
+        counts = np.bincount(owner, minlength=located.size)
+        own_start = g_rec.size + np.cumsum(counts) - counts
+        # a line's first warehouse (the nearest of its whole route) only matters where it
+        # books back orders; find it for those lines, a block at a time
+        first_wh = first_wh.copy()
+        needs = np.flatnonzero(inp.sku_backorder[sku[located]])
+        for block in range(0, needs.size, 1 << 16):
+            some = located[needs[block:block + (1 << 16)]]
+            route = rc.route_wh[cls[some]]
+            ok = route >= 0
+            safe = np.where(ok, route, 0)
+            d_all = haversine_km(lat[some][:, None], lon[some][:, None], inp.warehouse_lat[safe],
+                                 inp.warehouse_lon[safe])
+            d_all[~ok] = np.inf
+            # ties by route column, which is (priority, warehouse) order
+            first_wh[some] = np.where(ok[:, 0], route[np.arange(some.size), np.argmin(d_all, axis=1)], -1)
+        position = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        rank = np.where((wh == first_wh[located][owner]) & inp.sku_backorder[sku[located]][owner], 0, position + 1)
+        ec_rec = np.concatenate([g_rec, rec])
+        ec_rank = np.concatenate([g_rank, rank])
+        ec_start, ec_end = ec_start.copy(), ec_end.copy()
+        ec_start[located] = own_start
+        ec_end[located] = own_start + counts
     return Problem(
-        seq=seq,
-        sku=inp.line_sku[seq],
-        qty=inp.line_quantity[seq],
-        backorder=inp.sku_backorder[inp.line_sku[seq]] if n else np.zeros(0, bool),
-        order=order,
-        order_start=order_start,
-        order_len=order_len,
-        line_route=line_route[seq],
-        route_wh=route_wh,
-        route_len=route_len,
-        route_slot=route_slot,
-        rec_key=key[by_key],
+        seq=seq, sku=sku, qty=inp.line_quantity[seq], backorder=inp.sku_backorder[sku],
+        order=order, order_start=order_start, first_wh=first_wh,
+        ec_start=ec_start, ec_end=ec_end, ec_rec=ec_rec, ec_rank=ec_rank, ec_wh=np.append(rec_wh, -1)[ec_rec],
         stock=stock,
-        n_warehouses=w,
     )
