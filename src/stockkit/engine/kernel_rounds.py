@@ -122,7 +122,7 @@ class _State:
         wh = pb.ec_wh[idx]
         width = int(wh.max()) + 1 if wh.size else 1
         key = oseg[owner] * width + wh
-        uniq, inverse, counts = np.unique(key[ok], return_inverse=True, return_counts=True)
+        _, inverse, counts = np.unique(key[ok], return_inverse=True, return_counts=True)
         complete = np.zeros(owner.size, bool)
         complete[ok] = counts[inverse] == n_lines[oseg[owner[ok]]]
         # the first line's candidates are in route order; its first complete one wins
