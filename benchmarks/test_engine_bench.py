@@ -24,7 +24,6 @@ import numpy as np
 import pytest
 
 from stockkit.benchmarking.bandwidth import bound_seconds, copy_bandwidth, traffic_bytes
-from stockkit.benchmarking.warm import WarmStock
 from stockkit.benchmarking.workload import (
     SIZES,
     TOPOLOGIES,
@@ -32,7 +31,7 @@ from stockkit.benchmarking.workload import (
     generate,
     small_orders,
 )
-from stockkit.engine import AllocationArrays, Fill, allocate_arrays
+from stockkit.engine import AllocationArrays, Fill, StockIndex, allocate_arrays
 from stockkit.testing.allocation_oracle import allocate_oracle
 
 SEED = 20240601
@@ -120,14 +119,17 @@ def test_fill_mode(benchmark, bench_note, bandwidth, topology, fill):
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_warm_single_order(benchmark, topology):
-    """One order of 1-10 lines placed on a warm index of the workload's stock (gather the
-    order's SKUs' records, allocate, take the units off), one after another."""
+    """One order of 1-10 lines booked on a warm StockIndex of the workload's stock, one
+    after another."""
     w = workload(topology)
-    warm = WarmStock(w)
+    index = StockIndex(**{k: v for k, v in w.kwargs().items() if not k.startswith("line_")})
+    policy = w.policy()
     orders = iter(small_orders(w, 200_000, seed=SEED))
-    before = int(warm.available.sum())
-    benchmark.pedantic(lambda: warm.place(next(orders)), rounds=2_000, iterations=1, warmup_rounds=10)
-    assert int(warm.available.sum()) < before and (warm.available >= 0).all()
+    before = int(index.stock_arrays()["stock_available"].sum())
+    benchmark.pedantic(lambda: index.allocate(**next(orders), policy=policy, book=True), rounds=2_000,
+                       iterations=1, warmup_rounds=10)
+    after = index.stock_arrays()["stock_available"]
+    assert int(after.sum()) < before and (after >= 0).all()
 
 
 @pytest.mark.skipif(not TEN_MILLION, reason="opt-in: set STOCKKIT_BENCH_10M=1 (10,000,000 lines, several GB)")

@@ -15,7 +15,8 @@ and for each fill mode times
   bandwidth (:mod:`stockkit.benchmarking.bandwidth`).
 
 With ``warm_orders``, it also times placing single orders of 1-10 lines one after another
-on a warm index of the workload's stock (:mod:`stockkit.benchmarking.warm`).
+on a warm index of the workload's stock (:class:`stockkit.engine.StockIndex`, booking
+each order's units off the index).
 
 The per-line loop lives with the test helpers, which need hypothesis (the ``test``
 extra). Nothing is printed: ``progress`` is called with a label before each step.
@@ -246,14 +247,15 @@ def _same(got: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> bool:
 
 
 def _warm(workload: Workload, count: int, seed: int) -> tuple[float, float]:
-    """(median, p99) seconds of placing ``count`` single orders one after another on a
-    :class:`~stockkit.benchmarking.warm.WarmStock` of ``workload``."""
-    from stockkit.benchmarking.warm import WarmStock
+    """(median, p99) seconds of booking ``count`` single orders one after another on a
+    :class:`stockkit.engine.StockIndex` of ``workload``'s stock."""
+    from stockkit.engine import StockIndex
 
-    warm = WarmStock(workload)
+    index = StockIndex(**{name: value for name, value in workload.kwargs().items() if not name.startswith("line_")})
+    policy = workload.policy()
     samples = []
     for order in small_orders(workload, count, seed=seed):
         start = time.perf_counter()
-        warm.place(order)
+        index.allocate(**order, policy=policy, book=True)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples), float(np.percentile(samples, 99))
