@@ -29,9 +29,11 @@ from typing import TextIO
 import attrs
 
 import stockkit
+from stockkit.engine import Fill, Policy, Reason, RouteOrder
 from stockkit.errors import HoldExpired, InsufficientStock
 from stockkit.inventory import Inventory
 from stockkit.model import Placement
+from stockkit.planning import OrderRequest
 
 __all__ = ["DEFAULT_ORDERS", "DemoSummary", "ShortSku", "WarehouseFigures", "run_demo"]
 
@@ -48,6 +50,12 @@ _WAREHOUSES = (
     ("mad", "Madrid south", "Madrid", "ES", 40.4168, -3.7038, True),
     ("mil", "Milan (closing)", "Milan", "IT", 45.4642, 9.1900, False),
 )
+
+# where marketplace shoppers live, for the nearest-first feed
+_SHOPPER_CITIES = ((48.86, 2.35), (50.85, 4.35), (53.55, 9.99), (41.39, 2.17), (45.07, 7.69), (51.92, 4.48),
+                   (48.14, 11.58), (43.30, 5.37), (37.39, -5.98), (52.23, 21.01))
+# one order in 25 arrives in the marketplace's overnight feed
+_FEED_SHARE = 25
 
 # code, name, share of orders, linked warehouses in priority order
 _CHANNELS = (
@@ -208,6 +216,7 @@ class _Shop:
         self.to_ship: dict[str, dt.datetime] = {}  # firm orders not yet picked, and since when
         self.pending_holds: list[tuple[dt.datetime, int, str]] = []  # (when the shopper returns, n, order)
         self.transfer_id: str | None = None
+        self.feed_orders = 0
 
     # -- setting up ----------------------------------------------------------------------
     def build(self, orders: int) -> None:
@@ -250,6 +259,8 @@ class _Shop:
         inv, rng, clock, tally = self.inv, self.rng, self.clock, self.tally
         sku_weights = list(accumulate(_popularity(len(self.skus))))
         channel_weights = list(accumulate(share for _, _, share, _ in _CHANNELS))
+        self.feed_orders = orders // _FEED_SHARE
+        orders -= self.feed_orders
         milestones = self._milestones(orders)
         last_sweep = last_wave = clock.now
 
@@ -353,6 +364,7 @@ class _Shop:
             (0.50, self._send_transfer),
             (0.55, self._cancel_order),
             (0.60, self._receive_replenishments),
+            (0.65, self._marketplace_feed),
             (0.75, self._receive_transfer),
         ]
         result: dict[int, list[Callable[[], None]]] = {}
@@ -451,6 +463,39 @@ class _Shop:
     def _worst_channel(self, sku: str) -> str:
         counts = {c: self.tally.refusals[sku, c] for c, *_ in _CHANNELS}
         return max(counts, key=lambda c: counts[c])
+
+    def _marketplace_feed(self) -> None:
+        """The marketplace sends a night's orders as one feed: they are placed in one wave,
+        each served from the warehouse nearest its shopper."""
+        rng, tally = self.rng, self.tally
+        if not self.feed_orders:
+            return
+        sku_weights = list(accumulate(_popularity(len(self.skus))))
+        requests = [
+            OrderRequest(f"FEED-{n:04d}", "market", tuple(self._basket("market", sku_weights)),
+                         ship_to=rng.choice(_SHOPPER_CITIES))
+            for n in range(1, self.feed_orders + 1)
+        ]
+        wave = self.inv.place_orders(requests, policy=Policy(route=RouteOrder.NEAREST, fill=Fill.ORDER),
+                                     idempotency_key=f"feed-{self.clock.now:%Y%m%d}")
+        for order in wave.placed:
+            tally.placed["market"] += 1
+            tally.units_booked += sum(line.quantity for line in order.lines)
+            self.to_ship[order.order_id] = self.clock.now
+        for order in wave.refused:
+            short = next(line for line in order.lines if line.reason is not Reason.ORDER_INCOMPLETE)
+            tally.refused["market"] += 1
+            tally.refusals[short.sku, "market"] += 1
+            tally.units_refused_by_sku[short.sku] += short.quantity
+        text = (f"marketplace feed: {len(requests)} orders in one wave, nearest warehouse first: "
+                f"{len(wave.placed)} placed, {len(wave.refused)} refused")
+        if wave.refused:
+            first = wave.refused[0]
+            short = next(line for line in first.lines if line.reason is not Reason.ORDER_INCOMPLETE)
+            why = wave.explain(first.order_id, short.line_id)
+            had = ", ".join(f"{c.warehouse} {c.had}" for c in why.candidates)
+            text += f" (e.g. {first.order_id}: {short.quantity} x {short.sku}, had {had}: {why.rule})"
+        self._event(text)
 
     def _receive_transfer(self) -> None:
         if self.transfer_id is not None:
