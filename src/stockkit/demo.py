@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_ORDERS", "DemoSummary", "ShortSku", "WarehouseFigures", "run
 #: How many orders :func:`run_demo` simulates unless told otherwise.
 DEFAULT_ORDERS = 3000
 
-_START = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)  # a Monday morning
+_START = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)  # a Monday morning
 
 # code, name, city, country, latitude, longitude, active
 _WAREHOUSES = (
