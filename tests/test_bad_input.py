@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 import stockkit
 from stockkit import OrderLine
 from stockkit.errors import (
+    InsufficientStock,
     InvalidCode,
     InvalidDate,
     InvalidQuantity,
@@ -423,6 +424,22 @@ def test_the_extreme_times_a_time_zone_allows_are_stored_and_read_back(inv: stoc
     product = inv.create_product("tee", "T-shirt", display_date=first, expiration_date=last)
     assert inv.get_product("tee") == product
     assert (product.display_date, product.expiration_date) == (first, last)
+    assert inv.verify().ok
+
+
+def test_the_largest_valid_quantities_are_booked_like_any_other(inv: stockkit.Inventory) -> None:
+    """Every quantity up to MAX_QUANTITY is valid, so a line of more than 2**32 units is
+    booked where the stock covers it, and refused with InsufficientStock where it does
+    not; no smaller limit of an internal array may surface as InvalidQuantity."""
+    inv.create_warehouse("ams", "Amsterdam", latitude=52.37, longitude=4.90, active=True)
+    inv.create_channel("web", "Web shop")
+    inv.link_warehouse("web", "ams")
+    inv.set_level("BULK", "ams", on_hand=MAX_QUANTITY)
+    inv.place_order("o1", "web", [("BULK", 2**33)])
+    inv.place_order("o2", "web", [("BULK", MAX_QUANTITY - 2**33)])
+    assert inv.level("BULK", "ams").booked == MAX_QUANTITY
+    with pytest.raises(InsufficientStock):
+        inv.place_order("o3", "web", [("BULK", MAX_QUANTITY)])
     assert inv.verify().ok
 
 
