@@ -7,6 +7,7 @@ in a test module and overriding the ``new_store_url`` fixture::
     from stockkit.testing.conformance import BackendConformance
 
     class TestMyBackend(BackendConformance):
+        plugins = ("mybackend.plugin",)   # importable modules serving your URL scheme
         shared_between_processes = True   # processes opening one URL share its state
         durable = True                    # committed changes survive a crash
 

@@ -43,8 +43,8 @@ def open_inventory(url: str, **options: Any) -> Inventory:
 class ConformanceBase:
     """The contract between the conformance suite and a backend under test.
 
-    A backend's test class sets the two class attributes and overrides the fixture
-    :meth:`new_store_url`.
+    A backend's test class sets the class attributes below (``plugins`` when a plugin
+    serves its URLs) and overrides the fixture :meth:`new_store_url`.
     """
 
     #: Whether separate processes can open the same store URL and see each other's
