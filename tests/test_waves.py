@@ -100,7 +100,7 @@ def test_explain_gives_the_candidates_what_each_had_and_the_rule(stocked):
     second = wave.explain("o2", "1")
     assert [(c.warehouse, c.had, c.gave) for c in second.candidates] == [("ams", 0, 0), ("ber", 2, 0), ("par", 3, 0)]
     assert second.line.reason is Reason.SHORT
-    assert "ran short" in second.rule
+    assert "could not fill the whole line" in second.rule
 
 
 def test_a_dry_run_returns_the_plan_and_books_nothing(stocked):

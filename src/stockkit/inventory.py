@@ -92,7 +92,6 @@ from stockkit.planning import (
     Topology,
     WavePlan,
     check_requests,
-    route_of,
 )
 from stockkit.plugins import (
     LowStockAction,
@@ -928,7 +927,7 @@ class Inventory:
             planned = wave.orders[0]
             if not planned.placed:
                 short = next(line for line in planned.lines if not line.filled and line.reason is not Reason.ORDER_INCOMPLETE)
-                can = sum(max(wave.available.get((short.sku, w), 0), 0) for w in route_of(request, wave.topology, policy))
+                can = sum(max(wave.available.get((short.sku, w), 0), 0) for w, _ in wave.topology.routes[channel])
                 raise InsufficientStock(
                     f"order {order_id!r} line {short.line_id!r}: channel {channel!r} cannot supply "
                     f"{short.quantity} of {short.sku} ({can} available to the whole order); "

@@ -6,15 +6,16 @@ into plain objects: a :class:`WavePlan` of :class:`OrderPlan` and :class:`LinePl
 values that say, per line, what each warehouse gives, what is back ordered, what is left
 unfilled and why. :meth:`WavePlan.explain` answers *why* for any line.
 
-A :class:`Planner` keeps the engine warm between calls: codes keep their array indices,
-so placing one order never renumbers the whole stock.
+A :class:`Planner` keeps what it saw last (routes, stock, back-order rules) so that a
+wave can be planned before its transaction begins; the arrays it hands the engine cover
+only the stock the wave may draw on, never the whole inventory.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -28,6 +29,7 @@ from stockkit.engine import (
     ShipComplete,
     allocate_arrays,
 )
+from stockkit.engine import explanation as engine_explanation
 from stockkit.errors import DuplicateCode, ValidationError
 from stockkit.model import OrderLine
 from stockkit.validation import (
@@ -50,8 +52,8 @@ __all__ = [
     "Topology",
     "WavePlan",
     "check_requests",
-    "haversine_km",
-    "route_of",
+    "plan_wave",
+    "wave_arrays",
 ]
 
 
@@ -127,12 +129,14 @@ class Topology:
 
 @attrs.frozen
 class Candidate:
-    """One warehouse a line could draw on: what it ``had`` for the line's SKU at the
-    line's turn and what it ``gave``."""
+    """One warehouse a line could draw on, in the order the line tried them: what it
+    ``had`` of the line's SKU at the line's turn, what it ``gave`` from stock and what
+    was ``backordered`` there."""
 
     warehouse: str
     had: int
     gave: int
+    backordered: int = 0
 
 
 @attrs.frozen
@@ -145,22 +149,13 @@ class LineExplanation:
     rule: str
 
 
-_RULES = {
-    Reason.FILLED: "filled from stock",
-    Reason.BACKORDERED: "the rest is back ordered at the first warehouse, as the SKU allows back orders",
-    Reason.SHORT: "the channel's warehouses ran short",
-    Reason.NO_WAREHOUSE: "the channel has no active warehouse",
-    Reason.NO_SINGLE_WAREHOUSE: "the policy forbids splitting the line and no warehouse had all of it",
-    Reason.ORDER_INCOMPLETE: "the order is served whole or not at all, and it could not be served whole",
-}
-
-
 @attrs.frozen
 class WavePlan:
     """A plan for a wave of orders, in the order the orders were given.
 
-    Besides the plan, it keeps what the plan was made from (the stock each warehouse
-    had and the routes), so that :meth:`explain` can say why any line got what it got.
+    Besides the plan, it keeps what the plan was made from (the orders, the routes, the
+    stock and which SKUs allow back orders), so that :meth:`explain` can say why any
+    line got what it got.
     """
 
     policy: Policy
@@ -168,32 +163,7 @@ class WavePlan:
     requests: tuple[OrderRequest, ...] = attrs.field(repr=False, eq=False, default=())
     topology: Topology = attrs.field(repr=False, eq=False, factory=lambda: Topology({}, {}))
     available: Mapping[tuple[str, str], int] = attrs.field(repr=False, eq=False, factory=dict)
-
-    def explain(self, order_id: str, line_id: str) -> LineExplanation:
-        """Say why the line got what it got: each candidate warehouse in the order it was
-        tried, what it had at the line's turn, what it gave, and the deciding rule."""
-        position = {o.order_id: n for n, o in enumerate(self.orders)}
-        number = position[order_id]
-        request, order = self.requests[number], self.orders[number]
-        line = order.line(line_id)
-        turn = (request.priority, number)
-        used: dict[str, int] = {}
-        for other_number, (other_request, other) in enumerate(zip(self.requests, self.orders)):
-            other_turn = (other_request.priority, other_number)
-            if other_turn > turn:
-                continue
-            for other_line in other.lines:
-                if other_turn == turn and other_line.line_id == line_id:
-                    break  # lines of the same order after this one come later
-                if other_line.sku == line.sku:
-                    for warehouse, units in other_line.taken:
-                        used[warehouse] = used.get(warehouse, 0) + units
-        gave = dict(line.taken)
-        candidates = tuple(
-            Candidate(w, max(self.available.get((line.sku, w), 0), 0) - used.get(w, 0), gave.get(w, 0))
-            for w in route_of(request, self.topology, self.policy)
-        )
-        return LineExplanation(line, candidates, _RULES[line.reason])
+    backorderable: frozenset[str] = attrs.field(repr=False, eq=False, default=frozenset())
 
     @property
     def placed(self) -> tuple[OrderPlan, ...]:
@@ -211,6 +181,21 @@ class WavePlan:
             if order.order_id == order_id:
                 return order
         raise KeyError(order_id)
+
+    def explain(self, order_id: str, line_id: str) -> LineExplanation:
+        """Say why the line got what it got: each candidate warehouse in the order it was
+        tried, what it had at the line's turn, what it gave, and the deciding rule (see
+        :func:`stockkit.engine.explanation.explain`, which this calls)."""
+        arrays, codes = wave_arrays(self.requests, self.topology, self.available, self.policy, self.backorderable)
+        index = {(o.order_id, line.line_id): n for n, (o, line) in enumerate(_lines(self.orders))}
+        number = index[(order_id, line_id)]
+        why = engine_explanation.explain(number, _result_arrays(self.orders, codes), **arrays)
+        warehouses = codes["warehouses"]
+        candidates = tuple(
+            Candidate(warehouses[step.warehouse], step.available, step.given, step.backordered)
+            for step in why.candidates
+        )
+        return LineExplanation(self.order(order_id).line(line_id), candidates, why.text)
 
 
 def check_requests(
@@ -251,40 +236,122 @@ def check_requests(
     return tuple(checked)
 
 
-def route_of(request: OrderRequest, topology: Topology, policy: Policy) -> list[str]:
-    """The warehouses an order's lines try, in the order the policy tries them: link
-    priority then code, or nearest to the ship-to first (then link priority and code)."""
-    ranked = sorted(topology.routes.get(request.channel, ()), key=lambda wp: (wp[1], wp[0]))
-    order = [w for w, _ in ranked]
-    if policy.route is RouteOrder.NEAREST and request.ship_to is not None:
-        rank = {w: n for n, w in enumerate(order)}
-        order.sort(key=lambda w: (haversine_km(request.ship_to, topology.locations[w]), rank[w]))
-    return order
+def _lines(orders: Sequence[OrderRequest] | Sequence[OrderPlan]) -> list[tuple[Any, Any]]:
+    """Every ``(order, line)`` of a wave, in the order given."""
+    return [(order, line) for order in orders for line in order.lines]
 
 
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in kilometres between two ``(latitude, longitude)`` points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(h, 1.0)))
+def wave_arrays(
+    orders: Sequence[OrderRequest],
+    topology: Topology,
+    available: Mapping[tuple[str, str], int],
+    policy: Policy,
+    backorderable: frozenset[str] = frozenset(),
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The keyword arguments of :func:`~stockkit.engine.allocate_arrays` for a wave, and
+    the codes behind its indices (``"skus"``, ``"warehouses"``, ``"channels"``).
+
+    Only the stock in ``available`` (the levels the wave may draw on) becomes arrays.
+    Codes are numbered in sorted order, so the engine's ties on warehouse index are ties
+    on warehouse code; each channel's warehouses get their rank by (link priority,
+    code) as their priority.
+    """
+    lines = _lines(orders)
+    skus = sorted({line.sku for _, line in lines} | {sku for sku, _ in available})
+    channels = sorted({order.channel for order in orders})
+    warehouses = sorted({w for c in channels for w, _ in topology.routes.get(c, ())} | {w for _, w in available})
+    sku_of = {code: n for n, code in enumerate(skus)}
+    warehouse_of = {code: n for n, code in enumerate(warehouses)}
+    channel_of = {code: n for n, code in enumerate(channels)}
+    links = [
+        (channel_of[channel], warehouse_of[warehouse], rank)
+        for channel in channels
+        for rank, (warehouse, _) in enumerate(sorted(topology.routes.get(channel, ()), key=lambda wp: (wp[1], wp[0])))
+    ]
+    stock = [(sku_of[sku], warehouse_of[w], units) for (sku, w), units in available.items() if units > 0]
+    n = len(lines)
+    arrays: dict[str, Any] = {
+        "line_order": np.repeat(np.arange(len(orders), dtype=np.int64), [len(o.lines) for o in orders]),
+        "line_sku": np.fromiter((sku_of[line.sku] for _, line in lines), np.int64, n),
+        "line_quantity": np.fromiter((line.quantity for _, line in lines), np.int64, n),
+        "line_channel": np.fromiter((channel_of[o.channel] for o, _ in lines), np.int64, n),
+        "line_priority": np.fromiter((o.priority for o, _ in lines), np.int64, n),
+        "stock_sku": np.array([s for s, _, _ in stock], np.int64),
+        "stock_warehouse": np.array([w for _, w, _ in stock], np.int64),
+        "stock_available": np.array([u for _, _, u in stock], np.int64),
+        "link_channel": np.array([c for c, _, _ in links], np.int64),
+        "link_warehouse": np.array([w for _, w, _ in links], np.int64),
+        "link_priority": np.array([r for _, _, r in links], np.int64),
+        "sku_backorder": np.array([code in backorderable for code in skus], bool),
+        "policy": policy,
+        "n_skus": len(skus),
+        "n_warehouses": len(warehouses),
+        "n_channels": len(channels),
+    }
+    if policy.route is RouteOrder.NEAREST:
+        ship_to = [o.ship_to or (math.nan, math.nan) for o, _ in lines]
+        arrays["line_lat"] = np.array([p[0] for p in ship_to], np.float64)
+        arrays["line_lon"] = np.array([p[1] for p in ship_to], np.float64)
+        # every warehouse in a route is active, so it has a location
+        arrays["warehouse_lat"] = np.array([topology.locations[w][0] for w in warehouses], np.float64)
+        arrays["warehouse_lon"] = np.array([topology.locations[w][1] for w in warehouses], np.float64)
+    return arrays, {"skus": skus, "warehouses": warehouses, "channels": channels}
 
 
-class _Codes:
-    """Stable array indices for codes, given out in first-seen order."""
+def _result_arrays(plans: Sequence[OrderPlan], codes: Mapping[str, list[str]]) -> AllocationArrays:
+    """The engine's result arrays for a plan, rebuilt from its objects."""
+    warehouse_of = {code: n for n, code in enumerate(codes["warehouses"])}
+    lines = [line for _, line in _lines(plans)]
+    records = [
+        (n, warehouse_of[w], units, back)
+        for n, line in enumerate(lines)
+        for back, pairs in ((False, line.taken), (True, line.backordered))
+        for w, units in pairs
+    ]
+    return AllocationArrays(
+        np.array([r[0] for r in records], np.int64),
+        np.array([r[1] for r in records], np.int64),
+        np.array([r[2] for r in records], np.int64),
+        np.array([r[3] for r in records], bool),
+        np.array([line.unfilled for line in lines], np.int64),
+        np.array([int(line.reason) for line in lines], np.uint8),
+    )
 
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.codes: list[str] = []
 
-    def of(self, code: str) -> int:
-        number = self.index.get(code)
-        if number is None:
-            number = self.index[code] = len(self.codes)
-            self.codes.append(code)
-        return number
-
-    def many(self, codes: Iterable[str]) -> np.ndarray:
-        return np.fromiter((self.of(c) for c in codes), dtype=np.int64)
+def plan_wave(
+    orders: Sequence[OrderRequest],
+    topology: Topology,
+    available: Mapping[tuple[str, str], int],
+    policy: Policy,
+    backorderable: frozenset[str] = frozenset(),
+) -> WavePlan:
+    """Plan ``orders`` (checked, in arrival order) against ``available`` units per
+    ``(sku, warehouse)``; SKUs in ``backorderable`` accept back orders."""
+    arrays, codes = wave_arrays(orders, topology, available, policy, backorderable)
+    result = allocate_arrays(**arrays)
+    warehouses = codes["warehouses"]
+    lines = _lines(orders)
+    taken: list[list[tuple[str, int]]] = [[] for _ in lines]
+    backordered: list[list[tuple[str, int]]] = [[] for _ in lines]
+    for line, warehouse, units, back in zip(
+        result.record_line.tolist(), result.record_warehouse.tolist(),
+        result.record_quantity.tolist(), result.record_backorder.tolist(),
+    ):
+        (backordered if back else taken)[line].append((warehouses[warehouse], units))
+    whole = policy.fill is Fill.ORDER or policy.ship_complete is ShipComplete.REQUIRE
+    plans: list[OrderPlan] = []
+    start = 0
+    unfilled, reasons = result.line_unfilled.tolist(), result.line_reason.tolist()
+    for order in orders:
+        line_plans = tuple(
+            LinePlan(order.order_id, line.line_id, line.sku, line.quantity, tuple(taken[i]), tuple(backordered[i]),
+                     unfilled[i], Reason(reasons[i]))
+            for i, line in enumerate(order.lines, start=start)
+        )
+        start += len(order.lines)
+        placed = not (whole and any(not lp.filled for lp in line_plans))
+        plans.append(OrderPlan(order.order_id, order.channel, line_plans, placed))
+    return WavePlan(policy, tuple(plans), tuple(orders), topology, dict(available), backorderable)
 
 
 @attrs.frozen
@@ -299,27 +366,32 @@ class Forecast:
 
 
 class Planner:
-    """Plans waves of orders with the allocation engine and keeps it warm for one
-    inventory.
+    """Plans waves of orders for one inventory, and remembers what it saw last.
 
-    Codes keep their array indices between calls, and the planner remembers the routes,
-    the stock and the back-order rules it saw last. :meth:`forecast` plans from that
-    memory before the transaction begins; :meth:`confirm`, given the stock read under lock, keeps the forecast when it
-    was made from exactly that stock and plans again otherwise. So a plan is never made
-    from stale stock, and the common case plans outside the transaction.
+    The planner remembers the routes, the stock and the back-order rules it saw last.
+    :meth:`forecast` plans from that memory before the transaction begins;
+    :meth:`confirm`, given what was read under lock, keeps the forecast when it was made
+    from exactly that and plans again otherwise. So a plan is never made from stale
+    stock, and the common case plans outside the transaction.
     """
 
     def __init__(self) -> None:
-        self._skus = _Codes()
-        self._warehouses = _Codes()
-        self._channels = _Codes()
         self._topology: Topology | None = None
         self._levels: dict[tuple[str, str], int] = {}
         self._backorder: dict[str, bool] = {}
         #: How many forecasts were made from stock that had changed and were planned again.
         self.replans = 0
-        # code numbering must not interleave between threads planning at once
-        self._lock = threading.Lock()
+
+    @staticmethod
+    def candidate_keys(orders: Sequence[OrderRequest], topology: Topology) -> list[tuple[str, str]]:
+        """The ``(sku, warehouse)`` levels a wave may draw on, in canonical order."""
+        keys = {
+            (line.sku, warehouse)
+            for order in orders
+            for warehouse, _ in topology.routes.get(order.channel, ())
+            for line in order.lines
+        }
+        return sorted(keys)
 
     def forecast(self, orders: Sequence[OrderRequest], *, policy: Policy) -> Forecast | None:
         """Plan from the routes, stock and back-order rules seen last, or ``None`` when
@@ -333,8 +405,8 @@ class Planner:
             return None
         available = {key: self._levels[key] for key in keys}
         backorderable = frozenset(sku for sku in skus if self._backorder[sku])
-        plan = self.plan(orders, topology, available, policy=policy, backorderable=backorderable)
-        return Forecast(topology, available, backorderable, plan)
+        return Forecast(topology, available, backorderable, plan_wave(orders, topology, available, policy,
+                                                                      backorderable))
 
     def confirm(
         self,
@@ -355,7 +427,7 @@ class Planner:
             if (forecast.topology, forecast.available, forecast.backorderable) == (topology, available, backorderable):
                 return forecast.plan
             self.replans += 1
-        return self.plan(orders, topology, available, policy=policy, backorderable=backorderable)
+        return plan_wave(orders, topology, available, policy, backorderable)
 
     def booked(self, plan: WavePlan) -> None:
         """Remember that the placed orders of ``plan`` took their stock."""
@@ -365,129 +437,3 @@ class Planner:
                     key = (line.sku, warehouse)
                     if key in self._levels:
                         self._levels[key] -= units
-
-    def forget(self) -> None:
-        """Drop what the planner remembers of routes and stock (after a failed write)."""
-        self._topology = None
-        self._levels.clear()
-        self._backorder.clear()
-
-    def candidate_keys(self, orders: Sequence[OrderRequest], topology: Topology) -> list[tuple[str, str]]:
-        """The ``(sku, warehouse)`` levels the plan may draw on, in canonical order."""
-        keys = {
-            (line.sku, warehouse)
-            for order in orders
-            for warehouse, _ in topology.routes.get(order.channel, ())
-            for line in order.lines
-        }
-        return sorted(keys)
-
-    def plan(
-        self,
-        orders: Sequence[OrderRequest],
-        topology: Topology,
-        available: Mapping[tuple[str, str], int],
-        *,
-        policy: Policy,
-        backorderable: frozenset[str] = frozenset(),
-    ) -> WavePlan:
-        """Plan ``orders`` (checked, in arrival order) against ``available`` units per
-        ``(sku, warehouse)``; SKUs in ``backorderable`` accept back orders."""
-        with self._lock:
-            return self._plan(orders, topology, available, policy, backorderable)
-
-    def _plan(
-        self,
-        orders: Sequence[OrderRequest],
-        topology: Topology,
-        available: Mapping[tuple[str, str], int],
-        policy: Policy,
-        backorderable: frozenset[str],
-    ) -> WavePlan:
-        lines = [(o, n, line) for n, o in enumerate(orders) for line in o.lines]
-        warehouse_ids = self._warehouses
-        # rank each channel's warehouses by (link priority, code), so that ties on the
-        # link priority go by warehouse code whatever the array indices are
-        link_channel, link_warehouse, link_rank = [], [], []
-        for channel in sorted({o.channel for o in orders}):
-            ranked = sorted(topology.routes.get(channel, ()), key=lambda wp: (wp[1], wp[0]))
-            for rank, (warehouse, _) in enumerate(ranked):
-                link_channel.append(self._channels.of(channel))
-                link_warehouse.append(warehouse_ids.of(warehouse))
-                link_rank.append(rank)
-        stock_keys = [k for k, units in available.items() if units > 0]
-        stock_sku = self._skus.many(k[0] for k in stock_keys)
-        stock_warehouse = warehouse_ids.many(k[1] for k in stock_keys)
-        stock_available = np.fromiter((available[k] for k in stock_keys), dtype=np.int64, count=len(stock_keys))
-        line_sku = self._skus.many(line.sku for _, _, line in lines)
-        line_channel = self._channels.many(o.channel for o, _, _ in lines)
-        nearest = policy.route is RouteOrder.NEAREST
-        coordinates = {}
-        if nearest:
-            coordinates = {
-                "line_lat": np.array([o.ship_to[0] if o.ship_to else math.nan for o, _, _ in lines], dtype=np.float64),
-                "line_lon": np.array([o.ship_to[1] if o.ship_to else math.nan for o, _, _ in lines], dtype=np.float64),
-            }
-            warehouse_lat = np.zeros(len(warehouse_ids.codes))
-            warehouse_lon = np.zeros(len(warehouse_ids.codes))
-            for code, (lat, lon) in topology.locations.items():
-                if code in warehouse_ids.index:
-                    warehouse_lat[warehouse_ids.index[code]] = lat
-                    warehouse_lon[warehouse_ids.index[code]] = lon
-            coordinates.update(warehouse_lat=warehouse_lat, warehouse_lon=warehouse_lon)
-        backorder = np.zeros(len(self._skus.codes), dtype=bool)
-        for sku in backorderable:
-            if sku in self._skus.index:
-                backorder[self._skus.index[sku]] = True
-        result = allocate_arrays(
-            line_order=np.fromiter((n for _, n, _ in lines), dtype=np.int64, count=len(lines)),
-            line_sku=line_sku,
-            line_quantity=np.fromiter((line.quantity for _, _, line in lines), dtype=np.int64, count=len(lines)),
-            line_channel=line_channel,
-            line_priority=np.fromiter((o.priority for o, _, _ in lines), dtype=np.int64, count=len(lines)),
-            stock_warehouse=stock_warehouse,
-            stock_sku=stock_sku,
-            stock_available=stock_available,
-            link_channel=np.array(link_channel, dtype=np.int64),
-            link_warehouse=np.array(link_warehouse, dtype=np.int64),
-            link_priority=np.array(link_rank, dtype=np.int64),
-            sku_backorder=backorder,
-            policy=policy,
-            n_skus=len(self._skus.codes),
-            n_warehouses=len(warehouse_ids.codes),
-            n_channels=len(self._channels.codes),
-            **coordinates,
-        )
-        return self._to_objects(orders, lines, result, policy, topology, available)
-
-    def _to_objects(
-        self,
-        orders: Sequence[OrderRequest],
-        lines: Sequence[tuple[OrderRequest, int, OrderLine]],
-        result: AllocationArrays,
-        policy: Policy,
-        topology: Topology,
-        available: Mapping[tuple[str, str], int],
-    ) -> WavePlan:
-        taken: list[list[tuple[str, int]]] = [[] for _ in lines]
-        backordered: list[list[tuple[str, int]]] = [[] for _ in lines]
-        codes = self._warehouses.codes
-        for line, warehouse, units, back in zip(
-            result.record_line.tolist(), result.record_warehouse.tolist(),
-            result.record_quantity.tolist(), result.record_backorder.tolist(),
-        ):
-            (backordered if back else taken)[line].append((codes[warehouse], units))
-        whole = policy.fill is Fill.ORDER or policy.ship_complete is ShipComplete.REQUIRE
-        per_order: list[list[LinePlan]] = [[] for _ in orders]
-        for i, ((order, number, line), unfilled, reason) in enumerate(
-            zip(lines, result.line_unfilled.tolist(), result.line_reason.tolist())
-        ):
-            per_order[number].append(LinePlan(
-                order.order_id, line.line_id, line.sku, line.quantity,
-                tuple(taken[i]), tuple(backordered[i]), unfilled, Reason(reason),
-            ))
-        plans = []
-        for order, line_plans in zip(orders, per_order):
-            placed = not (whole and any(not lp.filled for lp in line_plans))
-            plans.append(OrderPlan(order.order_id, order.channel, tuple(line_plans), placed))
-        return WavePlan(policy, tuple(plans), tuple(orders), topology, dict(available))
