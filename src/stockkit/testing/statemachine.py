@@ -50,14 +50,16 @@ from hypothesis.stateful import (
     rule,
 )
 
+import stockkit
 from stockkit import errors
 from stockkit.inventory import Inventory
-from stockkit.model import OrderLine
+from stockkit.model import InventoryConfig, OrderLine
 from stockkit.testing.clock import FakeClock
 from stockkit.validation import MAX_QUANTITY
 
 __all__ = [
     "CHANNELS",
+    "PRODUCTS",
     "SKUS",
     "WAREHOUSES",
     "InventoryModel",
@@ -68,6 +70,11 @@ __all__ = [
 
 #: The SKU codes the machine trades in.
 SKUS = ("CAP", "MUG", "TEE-M", "TEE-S")
+#: The catalogue: products and the SKU codes they list. ``CAP`` is stock only (no product
+#: lists it), so no catalogue rule applies to it.
+PRODUCTS: dict[str, tuple[str, ...]] = {"mug": ("MUG",), "tee": ("TEE-M", "TEE-S")}
+#: The low-stock action the machine registers: it records each run.
+RECORD = "record"
 #: The warehouses the setup creates: ``ams`` and ``ber`` active, ``cph`` inactive at first;
 #: all three have a location, so rules can toggle any of them.
 WAREHOUSES = ("ams", "ber", "cph")
@@ -97,6 +104,30 @@ class Refused(Exception):
 
 
 # -- the model -------------------------------------------------------------------------------
+
+
+@attrs.define
+class ModelProduct:
+    """A product of :data:`PRODUCTS`: its status and dates, its configuration, and its
+    SKUs' ``published`` and ``purchasable`` flags."""
+
+    skus: tuple[str, ...]
+    status: str = "approved"
+    display_date: dt.datetime | None = None
+    expiration_date: dt.datetime | None = None
+    config: InventoryConfig = attrs.Factory(InventoryConfig)
+    published: dict[str, bool] = attrs.Factory(dict)
+    purchasable: dict[str, bool] = attrs.Factory(dict)
+
+    def status_at(self, now: dt.datetime) -> str:
+        """The status at ``now``: expired from the expiration date (approved or scheduled
+        products), approved from the display date (scheduled ones)."""
+        if self.status in ("approved", "scheduled") and self.expiration_date is not None \
+                and self.expiration_date <= now:
+            return "expired"
+        if self.status == "scheduled" and self.display_date is not None and self.display_date <= now:
+            return "approved"
+        return self.status
 
 
 @attrs.define
@@ -191,6 +222,9 @@ class InventoryModel:
     shipments: dict[str, ModelShipment] = attrs.Factory(dict)
     transfers: dict[str, ModelTransfer] = attrs.Factory(dict)
     replenishments: dict[str, ModelReplenishment] = attrs.Factory(dict)
+    products: dict[str, ModelProduct] = attrs.Factory(dict)
+    #: SKUs that were booked beyond stock (back orders): only their available may be negative.
+    back_ordered: set[str] = attrs.Factory(set)
 
     # -- what the model knows ---------------------------------------------------------
     def expired(self, booking: ModelBooking) -> bool:
@@ -224,6 +258,14 @@ class InventoryModel:
         links = self.links[channel]
         return sorted((w for w in links if self.active[w]), key=lambda w: (links[w], w))
 
+    def company_available(self, sku: str) -> int:
+        """A SKU's available quantity over every active warehouse."""
+        return sum(self.available((sku, w)) for w, active in self.active.items() if active)
+
+    def product_of(self, sku: str) -> tuple[str, ModelProduct] | None:
+        """The product listing a SKU code, or ``None`` for a stock-only code."""
+        return next(((code, p) for code, p in self.products.items() if sku in p.skus), None)
+
     def line_units(self, order_id: str, line_id: str) -> dict[str, int]:
         """An order line's booked units per warehouse."""
         return {w: b.quantity for (o, ln, w), b in self.bookings.items() if (o, ln) == (order_id, line_id)}
@@ -236,6 +278,7 @@ class InventoryModel:
         safety: dict[Key, int] | None = None,
         incoming: dict[Key, int] | None = None,
         bookings: dict[BookingKey, ModelBooking | None] | None = None,
+        allow_negative: frozenset[str] = frozenset(),
     ) -> None:
         """Add deltas to level columns and write (or, with ``None``, delete) bookings, all
         or nothing, under the stock rules:
@@ -245,7 +288,8 @@ class InventoryModel:
         - no on hand, safety or incoming above ``MAX_QUANTITY`` (a 64-bit column must hold
           the sum of two levels), else ``InvalidQuantity``;
         - a change that lowers a level's available (expired holds not counted) may not
-          take it below zero, else ``InsufficientStock``.
+          take it below zero, else ``InsufficientStock``, unless the level's SKU is in
+          ``allow_negative`` (a back order).
         """
         on_hand, safety, incoming, bookings = on_hand or {}, safety or {}, incoming or {}, bookings or {}
         after = copy.copy(self)
@@ -274,7 +318,8 @@ class InventoryModel:
                     raise Refused(errors.InsufficientStock, f"{column} of {key} would become {value}")
                 if value > MAX_QUANTITY:
                     raise Refused(errors.InvalidQuantity, f"{column} of {key} would exceed {MAX_QUANTITY}")
-            if after.available(key) < self.available(key) and after.available(key) < 0:
+            if after.available(key) < self.available(key) and after.available(key) < 0 \
+                    and key[0] not in allow_negative:
                 raise Refused(errors.InsufficientStock, f"available of {key} would become {after.available(key)}")
         self.on_hand, self.safety, self.incoming, self.bookings = (
             after.on_hand, after.safety, after.incoming, after.bookings)
@@ -391,6 +436,7 @@ class InventoryModel:
         route = self.route(channel)
         if not route:
             raise Refused(errors.ChannelWithoutWarehouses, f"{channel} has no active warehouse")
+        back_orders = self.check_rules(lines)
         can_give = {(sku, w): max(self.available((sku, w)), 0) for sku, _ in lines.values() for w in route}
         allocation: dict[str, dict[str, int]] = {}
         for line_id, (sku, quantity) in lines.items():
@@ -401,16 +447,79 @@ class InventoryModel:
                     taken[warehouse] = give
                     can_give[(sku, warehouse)] -= give
                     need -= give
-            if need:
+            if need and sku not in back_orders:
                 raise Refused(errors.InsufficientStock, f"line {line_id}: {need} of {sku} short")
+            if need:  # a back order: the rest is booked at the channel's first warehouse
+                taken[route[0]] = taken.get(route[0], 0) + need
             allocation[line_id] = taken
         expires = None if ttl is None else self.now + ttl
         self._change(bookings={
             (order_id, line_id, w): ModelBooking(lines[line_id][0], channel, units, expires)
             for line_id, taken in allocation.items() for w, units in taken.items()
-        })
+        }, allow_negative=frozenset(back_orders))
+        self.back_ordered |= back_orders
         self.orders[order_id] = ModelOrder(channel, dict(lines), self.now, expires)
         return allocation
+
+    def check_rules(self, lines: dict[str, tuple[str, int]]) -> set[str]:
+        """Check each line of a catalogue SKU against its product's rules, in DOMAIN order;
+        return the SKUs whose product allows back orders."""
+        back_orders = set()
+        for sku, quantity in lines.values():
+            found = self.product_of(sku)
+            if found is None:
+                continue
+            product, config = found[1], found[1].config
+            if product.status_at(self.now) != "approved" or not product.published[sku] \
+                    or not product.purchasable[sku]:
+                raise Refused(errors.NotPurchasable, f"{sku} cannot be bought")
+            if quantity < config.min_order_quantity:
+                raise Refused(errors.BelowMinimumQuantity, f"{quantity} of {sku}")
+            if config.max_order_quantity and quantity > config.max_order_quantity:
+                raise Refused(errors.AboveMaximumQuantity, f"{quantity} of {sku}")
+            if config.allowed_order_quantities and quantity not in config.allowed_order_quantities:
+                raise Refused(errors.QuantityNotAllowed, f"{quantity} of {sku}")
+            if quantity % config.multiple_order_quantity:
+                raise Refused(errors.NotAMultiple, f"{quantity} of {sku}")
+            if config.allow_back_orders:
+                back_orders.add(sku)
+        return back_orders
+
+    def update_product(self, code: str, **changes: Any) -> None:
+        """Change a product's status, dates or configuration (no state is refused)."""
+        for name, value in changes.items():
+            setattr(self.products[code], name, value)
+
+    def publish(self, code: str) -> str:
+        """Publish a product: scheduled while its display date is ahead, else approved;
+        an expired one is refused. Return the new status."""
+        product = self.products[code]
+        if product.expiration_date is not None and product.expiration_date <= self.now:
+            raise Refused(errors.InvalidStateTransition, f"{code} has expired")
+        future = product.display_date is not None and product.display_date > self.now
+        product.status = "scheduled" if future else "approved"
+        return product.status
+
+    def sweep_statuses(self) -> int:
+        """Write down the moves the dates made; return how many products moved."""
+        moved = 0
+        for product in self.products.values():
+            status = product.status_at(self.now)
+            if status != product.status:
+                product.status = status
+                moved += 1
+        return moved
+
+    def low_stock_runs(self, before: InventoryModel) -> list[tuple[str, str, int, int, str | None]]:
+        """The low-stock crossings from ``before`` to this model: ``(product, sku, before,
+        after, action)``, by SKU."""
+        runs = []
+        for sku in sorted(s for product in self.products.values() for s in product.skus):
+            code, product = self.product_of(sku)  # type: ignore[misc]
+            old, new = before.company_available(sku), self.company_available(sku)
+            if old > product.config.low_stock_threshold >= new:
+                runs.append((code, sku, old, new, product.config.low_stock_action))
+        return runs
 
     def confirm_hold(self, order_id: str) -> None:
         """Turn an unexpired hold into firm bookings."""
@@ -620,6 +729,35 @@ _quantities = _mostly(st.integers(1, 6), st.sampled_from([0, MAX_QUANTITY, MAX_Q
 _minutes = st.sampled_from([1, 5, 10, 15, 30, 60])
 
 
+class _LowStockRecorder:
+    """The plugin offering the low-stock action ``"record"``, which records each run."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, str, int, int, str | None]] = []
+
+    @stockkit.hookimpl
+    def stockkit_register_low_stock_actions(self, register: Any) -> None:
+        register(RECORD, self.record, label="Record the run")
+
+    def record(self, inventory: Inventory, event: stockkit.StockEvent) -> None:
+        self.runs.append((event.product, event.sku, event.before, event.after, event.action))
+
+
+# the configurations the machine gives products: mostly plain, sometimes strict
+_configs = st.builds(
+    InventoryConfig,
+    low_stock_threshold=st.integers(0, 6),
+    low_stock_action=st.sampled_from([RECORD, RECORD, "unpublish", None]),
+    allow_back_orders=st.booleans(),
+    min_order_quantity=_mostly(st.just(1), st.integers(1, 3), one_in=4),
+    max_order_quantity=_mostly(st.just(10000), st.sampled_from([0, 4]), one_in=4),
+    allowed_order_quantities=_mostly(st.just(()), st.just((2, 4, 6)), one_in=5),
+    multiple_order_quantity=_mostly(st.just(1), st.just(2), one_in=5),
+)
+_offsets = st.sampled_from([None, None, -10, 0, 5, 30])
+"""Minutes from now of a product date (``None``: no date)."""
+
+
 class InventoryStateMachine(RuleBasedStateMachine):
     """Random sequences of every stock operation, checked against :class:`InventoryModel`.
 
@@ -639,6 +777,8 @@ class InventoryStateMachine(RuleBasedStateMachine):
         self.keyed: list[_KeyedCall] = []
         self.counter = 0
         self.ready = False
+        self.recorder = _LowStockRecorder()
+        self.inv.plugins.register(self.recorder)
 
     def teardown(self) -> None:
         self.inv.close()
@@ -661,6 +801,8 @@ class InventoryStateMachine(RuleBasedStateMachine):
             inv.warehouses(),
             [inv.channel_links(c) for c in CHANNELS],
             [inv.get_order(o) for o in sorted(self.model.orders)],
+            inv.products(),
+            inv.skus(),
         )
 
     def run(
@@ -681,6 +823,7 @@ class InventoryStateMachine(RuleBasedStateMachine):
         key = self._next("key-") if keyed else None
         description = f"{description} [idempotency_key={key!r}]" if keyed else description
         trial = copy.deepcopy(self.model)
+        heard = len(self.recorder.runs)
         try:
             expected = model_step(trial)
         except Refused as refusal:
@@ -705,10 +848,22 @@ class InventoryStateMachine(RuleBasedStateMachine):
             raise AssertionError(
                 f"{description}: the model expected success, got {type(exc).__name__}: {exc}"
             ) from exc
+        self._check_low_stock_actions(description, trial, heard)
         self.model = trial
         if key is not None:
             self.keyed.append(_KeyedCall(key, description, call, result))
         return expected, result
+
+    def _check_low_stock_actions(self, description: str, trial: InventoryModel, heard: int) -> None:
+        """The low-stock actions ran once per downward crossing the model sees, and the
+        built-in "unpublish" unpublished the SKU (which the trial model then does too)."""
+        crossings = trial.low_stock_runs(self.model)
+        expected = [run for run in crossings if run[4] == RECORD]
+        got = self.recorder.runs[heard:]
+        assert got == expected, f"{description}: the low-stock action ran for {got}, the model expects {expected}"
+        for code, sku, _, _, action in crossings:
+            if action == "unpublish":
+                trial.products[code].published[sku] = False
 
     def _check_level(self, description: str, level: Any, key: Key) -> None:
         assert (level.sku, level.warehouse) == key, description
@@ -746,6 +901,12 @@ class InventoryStateMachine(RuleBasedStateMachine):
         """Three warehouses (ams and ber active, cph inactive), two channels sharing ams
         and ber, and some stock."""
         inv = self.inv
+        for code, skus in PRODUCTS.items():
+            inv.create_product(code, code.title(), status="approved")
+            self.model.products[code] = ModelProduct(skus, published=dict.fromkeys(skus, True),
+                                                     purchasable=dict.fromkeys(skus, True))
+            for sku in skus:
+                inv.add_sku(code, sku)
         for code in WAREHOUSES:
             lat, lon = _LOCATIONS[code]
             inv.create_warehouse(code, code.upper(), latitude=lat, longitude=lon, active=code != "cph")
@@ -861,6 +1022,68 @@ class InventoryStateMachine(RuleBasedStateMachine):
             )
             if done:
                 assert (done[1].channel, done[1].warehouse, done[1].priority) == (channel, warehouse, priority)
+
+    # -- the catalogue --------------------------------------------------------------------
+    @rule(product=st.sampled_from(sorted(PRODUCTS)),
+          status=st.sampled_from(["approved", "approved", "draft", "scheduled", "expired"]),
+          display=_offsets, expiration=_offsets, keyed=st.booleans())
+    def change_status(self, product: str, status: str, display: int | None, expiration: int | None,
+                      keyed: bool) -> None:
+        """Set a product's status and dates (minutes from now)."""
+        now = self.model.now
+        dates = {name: None if minutes is None else now + dt.timedelta(minutes=minutes)
+                 for name, minutes in (("display_date", display), ("expiration_date", expiration))}
+        done = self.run(
+            f"update_product({product!r}, status={status!r}, {dates})",
+            lambda m: m.update_product(product, status=status, **dates),
+            lambda k: self.inv.update_product(product, status=status, idempotency_key=k, **dates),
+            keyed=keyed,
+        )
+        if done:
+            assert done[1].status.value == status
+
+    @rule(product=st.sampled_from(sorted(PRODUCTS)), publish=st.booleans(), keyed=st.booleans())
+    def publish(self, product: str, publish: bool, keyed: bool) -> None:
+        """Publish (approved or scheduled) or unpublish (draft) a product."""
+        if publish:
+            done = self.run(f"publish_product({product!r})", lambda m: m.publish(product),
+                            lambda k: self.inv.publish_product(product, idempotency_key=k), keyed=keyed)
+        else:
+            done = self.run(f"unpublish_product({product!r})",
+                            lambda m: m.update_product(product, status="draft") or "draft",
+                            lambda k: self.inv.unpublish_product(product, idempotency_key=k), keyed=keyed)
+        if done:
+            assert done[1].status.value == done[0]
+
+    @rule()
+    def sweep_product_statuses(self) -> None:
+        done = self.run("sweep_product_statuses()", lambda m: m.sweep_statuses(),
+                        lambda k: self.inv.sweep_product_statuses())
+        assert done is not None and done[1] == done[0], f"moved {done and done[1]}, the model expected {done and done[0]}"
+
+    @rule(data=st.data(), published=st.booleans(), purchasable=st.booleans(), keyed=st.booleans())
+    def set_sku_flags(self, data: st.DataObject, published: bool, purchasable: bool, keyed: bool) -> None:
+        product = data.draw(st.sampled_from(sorted(PRODUCTS)))
+        sku = data.draw(st.sampled_from(PRODUCTS[product]))
+
+        def model_step(m: InventoryModel) -> None:
+            m.products[product].published[sku] = published
+            m.products[product].purchasable[sku] = purchasable
+
+        self.run(f"update_sku({product!r}, {sku!r}, published={published}, purchasable={purchasable})",
+                 model_step,
+                 lambda k: self.inv.update_sku(product, sku, published=published, purchasable=purchasable,
+                                               idempotency_key=k),
+                 keyed=keyed)
+
+    @rule(product=st.sampled_from(sorted(PRODUCTS)), config=_configs, keyed=st.booleans())
+    def configure(self, product: str, config: InventoryConfig, keyed: bool) -> None:
+        """Change a product's inventory configuration (a threshold change alone is no
+        crossing)."""
+        self.run(f"update_product({product!r}, config={config})",
+                 lambda m: m.update_product(product, config=config),
+                 lambda k: self.inv.update_product(product, config=config, idempotency_key=k),
+                 keyed=keyed)
 
     # -- orders and holds -----------------------------------------------------------------
     def _place(self, data: st.DataObject, channel: str, ttl: dt.timedelta | None, keyed: bool) -> None:
@@ -1141,9 +1364,11 @@ class InventoryStateMachine(RuleBasedStateMachine):
         changes nothing, whatever happened since."""
         record = data.draw(st.sampled_from(self.keyed))
         before = self.snapshot()
+        heard = len(self.recorder.runs)
         result = record.call(record.key)
         assert result == record.result, f"repeating {record.description} returned {result!r}, first {record.result!r}"
         assert self.snapshot() == before, f"repeating {record.description} changed the inventory"
+        assert len(self.recorder.runs) == heard, f"repeating {record.description} ran a low-stock action again"
 
     @precondition(lambda self: self.keyed)
     @rule(data=st.data())
@@ -1186,7 +1411,8 @@ class InventoryStateMachine(RuleBasedStateMachine):
             for lv in summary.levels:
                 key = (lv.sku, lv.warehouse)
                 assert lv.sku == summary.sku and key not in seen
-                assert min(_level_row(lv)) >= 0 and lv.available >= 0, f"negative column in {lv}"
+                assert min(_level_row(lv)) >= 0, f"negative column in {lv}"
+                assert lv.available >= 0 or lv.sku in m.back_ordered, f"negative available without back orders: {lv}"
                 assert lv.available == lv.on_hand - lv.safety - lv.booked
                 seen[key] = _level_row(lv)
             assert _level_row(summary) == tuple(map(sum, zip((0, 0, 0, 0), *map(_level_row, active)))), summary
@@ -1259,6 +1485,10 @@ class InventoryStateMachine(RuleBasedStateMachine):
         assert {r.replenishment_id: (r.sku, r.warehouse, r.quantity, r.received, r.status.value)
                 for r in inv.replenishments(open_only=False)} == {
             rid: (r.sku, r.warehouse, r.quantity, r.received, r.status) for rid, r in m.replenishments.items()}
+        assert {p.code: (p.status.value, p.display_date, p.expiration_date, p.config) for p in inv.products()} == {
+            code: (p.status, p.display_date, p.expiration_date, p.config) for code, p in m.products.items()}
+        assert {(s.product, s.code): (s.published, s.purchasable) for s in inv.skus()} == {
+            (code, sku): (p.published[sku], p.purchasable[sku]) for code, p in m.products.items() for sku in p.skus}
 
 
 def inventory_state_machine(
