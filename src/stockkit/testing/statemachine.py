@@ -3,7 +3,9 @@
 :func:`inventory_state_machine` returns a :class:`~hypothesis.stateful.RuleBasedStateMachine`
 that drives random sequences of every stock operation (levels, orders, holds, the clock,
 sweeps, releases, shipments, transfers, replenishments, warehouse activation, deletion and
-re-creation, channel links, ledger pruning, idempotent repeats) against a real
+re-creation, channel links, ledger pruning, idempotent repeats) and of the catalogue
+(product status and dates, publishing, the status sweep, SKU flags, inventory
+configurations with order rules, back orders and low-stock actions) against a real
 :class:`stockkit.Inventory` and against :class:`InventoryModel`, a plain-Python model of
 what DOMAIN.md says stockkit does. After every step it checks that the two agree and that
 the inventory keeps its promises::
@@ -29,8 +31,15 @@ The checks after every step (the ``@invariant`` methods):
 - every level equals the model (``booked`` without expired holds);
 - per level, the ledger's deltas add up to the stored ``on_hand``, ``safety``, ``incoming``,
   and ``booked`` plus the units of expired holds not yet swept;
-- bookings (expired ones too), orders, shipments, transfers and replenishments equal the
-  model, and :meth:`stockkit.Inventory.verify` reports no discrepancy.
+- bookings (expired ones too), orders, shipments, transfers, replenishments, products and
+  SKU flags equal the model, and :meth:`stockkit.Inventory.verify` reports no discrepancy;
+- available is negative only for SKUs that were back-ordered.
+
+After every successful operation the low-stock action ``"record"`` (registered by the
+machine) must have run exactly once per downward crossing of a product's threshold by
+its SKU's company-wide available quantity, as the model computes it, and never for a
+refused call or an idempotent repeat; the built-in ``"unpublish"`` must have unpublished
+the SKU.
 """
 
 from __future__ import annotations
