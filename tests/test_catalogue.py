@@ -8,8 +8,13 @@ import time
 import pytest
 from conftest import START, unchanged
 
-from stockkit import InventoryConfig, ProductStatus
-from stockkit.errors import InvalidStateTransition, NotPurchasable, UnknownPluginKey, UnknownProduct
+from stockkit import InventoryConfig, Product, ProductStatus
+from stockkit.errors import (
+    InvalidStateTransition,
+    NotPurchasable,
+    UnknownPluginKey,
+    UnknownProduct,
+)
 from stockkit.product_status import status_at
 
 DAY = dt.timedelta(days=1)
@@ -137,17 +142,12 @@ def test_the_sweep_agrees_with_status_at(inv, clock):
 
 
 def test_the_sweep_is_cheap_on_many_products(inv, backend):
-    if backend == "memory":
-        store_products = 100_000
-    else:
-        store_products = 20_000
-    from stockkit.model import InventoryConfig as Config, Product
-
+    store_products = 100_000 if backend == "memory" else 20_000
     with inv.store.transaction() as tx:           # bulk setup through the store port
         for n in range(store_products):
             status = ProductStatus.SCHEDULED if n % 100 == 0 else ProductStatus.APPROVED
             tx.insert_product(Product(f"p{n:06d}", "P", status, START - DAY if n % 100 == 0 else None,
-                                      START if n % 1000 == 1 else None, Config()))
+                                      START if n % 1000 == 1 else None, InventoryConfig()))
     started = time.perf_counter()
     moved = inv.sweep_product_statuses()
     took = time.perf_counter() - started

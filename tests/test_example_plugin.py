@@ -55,7 +55,7 @@ def test_pip_installed_it_with_its_entry_point(installed):
 
     assert {(p.name, p.value, p.dist.name) for p in points} >= {
         ("example", "stockkit_example_plugin", "stockkit-example-plugin")}
-    assert any(installed in Path(p.dist._path).parents for p in points if p.name == "example")  # noqa: SLF001
+    assert any(installed in Path(p.dist._path).parents for p in points if p.name == "example")
 
 
 def test_stockkit_finds_it_through_the_entry_point(installed, environment):
