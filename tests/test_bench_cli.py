@@ -139,6 +139,14 @@ def test_a_loop_over_its_time_budget_runs_on_the_probes_1000_lines():
     assert m.loop_scaled and 990 <= m.loop_lines <= 1_000 and m.exact
 
 
+def test_engine_runs_stop_repeating_once_they_took_the_budget():
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), repeats=5,
+                                 engine_budget=1e-9, warm_orders=0)
+    run = measures.run(settings)
+    assert len(run.measures[0].engine_samples) == 1
+    assert "engine: median of 1 run(s) over every line (fewer than 5 once the runs took 1e-09 s)." in format_table(run)
+
+
 def test_a_mismatch_between_engine_and_loop_fails_the_run(monkeypatch):
     oracle = measures._oracle()
 

@@ -4,7 +4,8 @@
 and for each fill mode times
 
 - the **engine**, :func:`stockkit.engine.allocate_arrays` on every line, ``repeats``
-  times (the median is the figure);
+  times, or fewer once its runs have taken ``engine_budget`` seconds in all (the median
+  is the figure);
 - the **per-line loop**, the sequential oracle of :mod:`stockkit.testing.allocation_oracle`
   (the definition of the result), once, on the first whole orders holding at most
   ``loop_lines`` lines against the full stock, fewer when a probe on the first 1,000 lines
@@ -25,6 +26,7 @@ extra). Nothing is printed: ``progress`` is called with a label before each step
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import platform
 import statistics
@@ -51,7 +53,8 @@ FILLS = ("partial", "line", "order")
 @attrs.frozen
 class Settings:
     """What :func:`run` measures: the workload's sizes and seed, the topologies and fill
-    modes, how often the engine runs, how many lines the per-line loop gets at most
+    modes, how often the engine runs (``repeats``, fewer once its runs took
+    ``engine_budget`` seconds), how many lines the per-line loop gets at most
     (``None``: all) and about how many seconds it may take per measure (``loop_budget``:
     fewer lines when a probe on 1,000 lines says it would take longer), and how many single
     orders the warm measure places (0: none)."""
@@ -63,6 +66,7 @@ class Settings:
     topologies: tuple[str, ...] = TOPOLOGIES
     fills: tuple[str, ...] = FILLS
     repeats: int = 3
+    engine_budget: float = 60.0
     seed: int = 0
     loop_lines: int | None = 100_000
     loop_budget: float = 10.0
@@ -198,7 +202,8 @@ def _measure(workload: Workload, head: Workload, fill: str, settings: Settings, 
 
     policy = workload.policy(fill=Fill(fill))
     progress(f"{workload.topology}/{fill}: engine x{settings.repeats}")
-    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy), settings.repeats)
+    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy), settings.repeats,
+                             settings.engine_budget)
     probe = workload.head(min(_PROBE_LINES, head.n_lines))
     expected, (probe_seconds,) = _timed(lambda: oracle(**probe.kwargs(), policy=policy), 1)
     affordable = int(settings.loop_budget * probe.n_lines / max(probe_seconds, 1e-9))
@@ -231,10 +236,12 @@ def _oracle() -> Callable[..., Any]:
     return allocate_oracle
 
 
-def _timed(call: Callable[[], Any], repeats: int) -> tuple[Any, list[float]]:
-    """The last result of ``call`` and the duration of each of ``repeats`` calls."""
-    samples, result = [], None
-    for _ in range(max(repeats, 1)):
+def _timed(call: Callable[[], Any], repeats: int, budget: float = math.inf) -> tuple[Any, list[float]]:
+    """The last result of ``call`` and the duration of each of ``repeats`` calls (fewer,
+    at least one, once they have taken ``budget`` seconds)."""
+    samples: list[float] = []
+    result = None
+    while len(samples) < max(repeats, 1) and sum(samples) < budget:
         start = time.perf_counter()
         result = call()
         samples.append(time.perf_counter() - start)

@@ -44,7 +44,10 @@ def format_table(run: Run) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append(f"engine: median of {s.repeats} run(s) over every line.")
+    runs = sorted({len(r.engine_samples) for r in run.measures})
+    lines.append(f"engine: median of {'/'.join(map(str, runs)) or s.repeats} run(s) over every line"
+                 + (f" (fewer than {s.repeats} once the runs took {s.engine_budget:g} s)."
+                    if runs and runs[0] < s.repeats else "."))
     if any(r.loop_scaled for r in run.measures):
         lines.append(f"~ per-line loop timed once on the first 'loop lines' (whole orders, full stock) and "
                      f"scaled linearly to {s.lines:,} lines.")
