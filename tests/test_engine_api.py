@@ -103,7 +103,7 @@ def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: 
     inp = check_inputs(**(base() | one_channel | {"line_priority": None, "line_lat": None, "line_lon": None,
                                     "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
                                     "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=policy)
-    assert choose_kernel(inp) == kernel
+    assert choose_kernel(inp, "numpy") == kernel
 
 
 def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds() -> None:
@@ -112,7 +112,7 @@ def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds() ->
     inp = check_inputs(**(case | {"line_priority": None, "line_lat": None, "line_lon": None,
                                   "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
                                   "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=Policy())
-    assert choose_kernel(inp) == "rounds"
+    assert choose_kernel(inp, "numpy") == "rounds"
     with pytest.raises(InvalidArray):
         allocate_arrays(**case, kernel="intervals")
 
@@ -229,3 +229,19 @@ def test_the_index_checks_what_it_is_given() -> None:
         index.allocate(line_sku=[0, 0], line_quantity=[1, 1], line_channel=[0, 1])
     with pytest.raises(InvalidArray, match="twice"):
         index.set_links([0, 0], [1, 1], [0, 1])
+
+
+def test_auto_takes_numba_for_the_general_case_when_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stockkit.engine import kernel_numba
+
+    inp = check_inputs(**(base() | {"line_priority": None, "line_lat": None, "line_lon": None,
+                                    "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
+                                    "n_skus": None, "n_warehouses": None, "n_channels": None}),
+                       policy=Policy(split=False))
+    monkeypatch.setattr(kernel_numba, "available", lambda: False)
+    assert choose_kernel(inp) == "rounds"
+    with pytest.raises(InvalidArray, match=r"pip install 'stockkit\[numba\]'"):
+        allocate_arrays(**base(), kernel="numba")
+    monkeypatch.setattr(kernel_numba, "available", lambda: True)
+    assert choose_kernel(inp) == "numba"
+    assert choose_kernel(inp, "numpy") == "rounds"

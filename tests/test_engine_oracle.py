@@ -51,8 +51,8 @@ def test_seeded_sweep(topology: str, policy: Policy) -> None:
             channels=int(rng.integers(1, 4)), stock_scale=int(rng.integers(1, 6)) if big else 1,
             orders_share_ship_to=policy.ship_complete is not ShipComplete.OFF or seed % 2 == 0,
         )
+        want = allocate_oracle(**case, policy=policy)
         for kernel in KERNELS:
-            want = allocate_oracle(**case, policy=policy)
             got = allocate_arrays(**case, policy=policy, kernel=kernel)
             assert_same(want, got, (topology, policy, kernel, seed))
 

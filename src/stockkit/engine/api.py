@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from stockkit.engine import kernel_numba
 from stockkit.engine.inputs import Inputs, check_inputs
 from stockkit.engine.kernel_intervals import (
     RouteClasses,
@@ -12,7 +13,7 @@ from stockkit.engine.kernel_intervals import (
     route_classes,
     service_keys,
 )
-from stockkit.engine.kernel_rounds import allocate_rounds
+from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups
 from stockkit.engine.policy import (
     AllocationArrays,
     Fill,
@@ -29,13 +30,13 @@ __all__ = ["KERNELS", "allocate_arrays", "available_kernels", "choose_kernel"]
 DEFAULT_POLICY = Policy()
 
 #: names accepted by ``allocate_arrays(kernel=...)``
-KERNELS = ("auto", "numpy", "intervals", "rounds")
+KERNELS = ("auto", "numpy", "intervals", "rounds", "numba")
 
 
 def available_kernels() -> tuple[str, ...]:
     """The kernel choices that can run here for any input: ``"numpy"`` (intervals where
-    they are exact, else rounds) and ``"rounds"``."""
-    return ("numpy", "rounds")
+    they are exact, else rounds), ``"rounds"``, and ``"numba"`` when numba is installed."""
+    return ("numpy", "rounds", "numba") if kernel_numba.available() else ("numpy", "rounds")
 
 
 def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
@@ -46,17 +47,24 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
 
 
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
-    """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"intervals"`` or
-    ``"rounds"``."""
+    """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
+    intervals where they are exact, else numba when it is installed, else rounds;
+    ``"numpy"`` the same without numba."""
     if kernel == "rounds":
         return "rounds"
+    if kernel == "numba":
+        if not kernel_numba.available():
+            raise InvalidArray("kernel='numba' needs numba: pip install 'stockkit[numba]'")
+        return "numba"
     applies = _intervals_apply(inp, route_classes(inp))
     if kernel == "intervals" and not applies:
         raise InvalidArray(
             "kernel='intervals' is exact only with split lines, partial fill, no ship complete and "
             "SKUs whose channels share no warehouse unless they rank them alike; use kernel='auto'"
         )
-    return "intervals" if applies else "rounds"
+    if applies:
+        return "intervals"
+    return "numba" if kernel == "auto" and kernel_numba.available() else "rounds"
 
 
 def allocate_arrays(
@@ -102,10 +110,15 @@ def allocate_arrays(
         warehouse_lat=warehouse_lat, warehouse_lon=warehouse_lon, sku_backorder=sku_backorder,
         policy=policy, n_skus=n_skus, n_warehouses=n_warehouses, n_channels=n_channels,
     )
-    if choose_kernel(inp, kernel) == "intervals":
+    chosen = choose_kernel(inp, kernel)
+    if chosen == "intervals":
         return allocate_intervals(inp, route_classes(inp), service_keys(inp))
     pb = build_problem(inp)
-    (pos, _rank, wh, qty, bo), unfilled, reason = allocate_rounds(pb, policy)
+    if chosen == "numba":
+        _, group_total = order_sku_groups(pb)
+        (pos, _rank, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
+    else:
+        (pos, _rank, wh, qty, bo), unfilled, reason = allocate_rounds(pb, policy)
     n = pb.qty.shape[0]
     line_unfilled = np.empty(n, np.int64)
     line_reason = np.empty(n, np.uint8)

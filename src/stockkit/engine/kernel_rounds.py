@@ -30,7 +30,7 @@ import numpy as np
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
 from stockkit.engine.problem import Problem, expand
 
-__all__ = ["Records", "allocate_rounds"]
+__all__ = ["Records", "allocate_rounds", "order_sku_groups"]
 
 # plan kinds
 _TAKE, _BACKORDER, _FAIL, _DONE = 0, 1, 2, 3
@@ -85,6 +85,21 @@ def _first_per_key(keys: np.ndarray, values: np.ndarray, size: int, fill: int) -
     return out
 
 
+def order_sku_groups(pb: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: its rank among the lines of its order with the same SKU, and their total."""
+    n = pb.qty.shape[0]
+    n_skus = int(pb.sku.max()) + 1 if n else 1
+    key = pb.order * n_skus + pb.sku
+    by = _sorted_by(key)
+    starts, seg = _segments(key[by])
+    rank = np.empty(n, np.int64)
+    rank[by] = np.arange(n) - starts[seg]
+    totals = np.add.reduceat(pb.qty[by], starts) if n else np.zeros(0, np.int64)
+    total = np.empty(n, np.int64)
+    total[by] = totals[seg]
+    return rank, total
+
+
 class _State:
     def __init__(self, pb: Problem, policy: Policy) -> None:
         n = pb.qty.shape[0]
@@ -96,15 +111,7 @@ class _State:
         self.reason = np.zeros(n, dtype=np.uint8)
         self.records = Records()
         self.log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # lines of one order and SKU: the k-th of its group, and the group's total
-        n_skus = int(pb.sku.max()) + 1 if n else 1
-        by = _sorted_by(pb.order * n_skus + pb.sku)
-        starts, seg = _segments((pb.order * n_skus + pb.sku)[by])
-        self.group_rank = np.empty(n, np.int64)
-        self.group_rank[by] = np.arange(n) - starts[seg]
-        totals = np.add.reduceat(pb.qty[by], starts) if n else np.zeros(0, np.int64)
-        self.group_total = np.empty(n, np.int64)
-        self.group_total[by] = totals[seg]
+        self.group_rank, self.group_total = order_sku_groups(pb)
 
     def consume(self, rec: np.ndarray, pos: np.ndarray, qty: np.ndarray) -> None:
         np.subtract.at(self.stock, rec, qty)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, route_classes
+from stockkit.engine.kernel_intervals import RouteClasses, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder
 
 __all__ = ["EARTH_RADIUS_KM", "Problem", "build_problem", "haversine_km"]
@@ -84,7 +84,11 @@ def _group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[n
 def build_problem(inp: Inputs) -> Problem:
     """Sort lines into service order and find each line's candidate records."""
     n = inp.line_order.shape[0]
-    seq = np.lexsort((np.arange(n), inp.line_order, inp.line_priority))
+    keys = service_keys(inp)
+    if keys is None:
+        seq = np.lexsort((np.arange(n), inp.line_order, inp.line_priority))
+    else:
+        seq = np.sort(keys) & ((1 << max(int(n - 1).bit_length(), 1)) - 1)
     order_raw = inp.line_order[seq]
     new_order = np.ones(n, dtype=bool)
     new_order[1:] = order_raw[1:] != order_raw[:-1]

@@ -1,0 +1,252 @@
+"""The compiled kernel (optional ``numba`` extra): the sequential rules as a loop.
+
+A first-come-first-served loop over lines in service order, compiled by numba, walking
+each line's candidate records (see :mod:`stockkit.engine.problem`). It is the same
+algorithm as the definition, so it is exact by construction, and fast because it is
+compiled. Importing this module needs numba; :func:`available` says whether it is there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stockkit.engine.policy import Fill, Policy, ShipComplete
+from stockkit.engine.problem import Problem
+
+__all__ = ["allocate_compiled", "available"]
+
+try:  # pragma: no cover - exercised when the extra is installed
+    import numba
+except ImportError:  # pragma: no cover
+    numba = None
+
+
+def available() -> bool:
+    """Whether numba can be imported here."""
+    return numba is not None
+
+
+def _skip(nxt, stock, ec_rec, e):  # pragma: no cover - compiled
+    """First candidate at or after ``e`` whose record still has stock (records never
+    refill, so the path to it is compressed for the next line of the same group)."""
+    end = ec_rec.shape[0]
+    r = e
+    while r < end and stock[ec_rec[r]] == 0:
+        r = nxt[r]
+    while e < r:
+        following = nxt[e]
+        nxt[e] = r
+        e = following
+    return r
+
+
+def _take(i, e, units, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo, n_out,
+          undo_rec, undo_qty, n_undo):  # pragma: no cover - compiled
+    """Book ``units`` of candidate ``e`` for line ``i``: one record out, stock down, and an
+    undo entry; returns the new counts and undo arrays (grown when full)."""
+    out_pos[n_out] = i
+    out_rank[n_out] = ec_rank[e]
+    out_wh[n_out] = ec_wh[e]
+    out_qty[n_out] = units
+    out_bo[n_out] = False
+    stock[ec_rec[e]] -= units
+    if n_undo == undo_rec.shape[0]:
+        undo_rec = np.concatenate((undo_rec, undo_rec))
+        undo_qty = np.concatenate((undo_qty, undo_qty))
+    undo_rec[n_undo] = ec_rec[e]
+    undo_qty[n_undo] = units
+    return n_out + 1, undo_rec, undo_qty, n_undo + 1
+
+
+if numba is not None:
+    _skip = numba.njit(cache=True, nogil=True)(_skip)
+    _take = numba.njit(cache=True, nogil=True)(_take)
+
+_FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
+
+
+def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank, ec_wh, stock0, group_total,
+          split, fill, sc, out_pos, out_rank, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
+    n = qty.shape[0]
+    stock = stock0.copy()
+    unfilled = np.zeros(n, np.int64)
+    reason = np.zeros(n, np.uint8)
+    undo_rec = np.zeros(64, np.int64)
+    undo_qty = np.zeros(64, np.int64)
+    n_out = 0
+    n_orders = order_start.shape[0]
+    # exhausted candidates are skipped with compressed pointers (not with Fill.ORDER,
+    # where a refused order gives its stock back)
+    nxt = np.arange(1, ec_rec.shape[0] + 2)
+    cap = out_pos.shape[0]
+    for o in range(n_orders):
+        lo = order_start[o]
+        hi = order_start[o + 1] if o + 1 < n_orders else n
+        first_out = n_out
+        if sc != 0:
+            done = False
+            if first_wh[lo] < 0:
+                for i in range(lo, hi):
+                    unfilled[i] = qty[i]
+                    reason[i] = _NO_WAREHOUSE
+                continue
+            for e in range(ec_start[lo], ec_end[lo]):
+                w = ec_wh[e]
+                whole = True
+                for i in range(lo, hi):
+                    found = False
+                    for f in range(ec_start[i], ec_end[i]):
+                        if ec_wh[f] == w:
+                            found = stock[ec_rec[f]] >= group_total[i]
+                            break
+                    if not found:
+                        whole = False
+                        break
+                if whole:
+                    for i in range(lo, hi):
+                        for f in range(ec_start[i], ec_end[i]):
+                            if ec_wh[f] == w:
+                                if n_out >= cap:
+                                    return stock, unfilled, reason, -1
+                                n_out, undo_rec, undo_qty, n_undo = _take(
+                                    i, f, qty[i], stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
+                                    out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
+                                break
+                    done = True
+                    break
+            if done:
+                continue
+            if sc == 2:
+                for i in range(lo, hi):
+                    unfilled[i] = qty[i]
+                    reason[i] = _INCOMPLETE
+                continue
+        n_undo = 0
+        failed = False
+        for i in range(lo, hi):
+            q = qty[i]
+            if first_wh[i] < 0:
+                unfilled[i] = q
+                reason[i] = _NO_WAREHOUSE
+                failed = True
+                continue
+            bo_ok = sku_bo[i]
+            start_out = n_out
+            need = q
+            took_first = False
+            if split:
+                e0 = ec_start[i] if fill == 2 else _skip(nxt, stock, ec_rec, ec_start[i])
+                if fill != 0 and not bo_ok:
+                    total = 0
+                    for e in range(e0, ec_end[i]):
+                        total += stock[ec_rec[e]]
+                        if total >= q:
+                            break
+                    if total < q:
+                        unfilled[i] = q
+                        reason[i] = _SHORT
+                        failed = True
+                        continue
+                e = e0
+                while e < ec_end[i]:
+                    have = stock[ec_rec[e]]
+                    if have <= 0:
+                        e = e + 1 if fill == 2 else _skip(nxt, stock, ec_rec, e)
+                        continue
+                    give = min(need, have)
+                    if n_out >= cap:
+                        return stock, unfilled, reason, -1
+                    n_out, undo_rec, undo_qty, n_undo = _take(
+                        i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
+                        n_out, undo_rec, undo_qty, n_undo)
+                    if ec_rank[e] == 0:
+                        took_first = True
+                    need -= give
+                    if need == 0:
+                        break
+                    e += 1
+            else:
+                for e in range(ec_start[i], ec_end[i]):
+                    if stock[ec_rec[e]] >= q:
+                        if n_out >= cap:
+                            return stock, unfilled, reason, -1
+                        n_out, undo_rec, undo_qty, n_undo = _take(
+                            i, e, q, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
+                            n_out, undo_rec, undo_qty, n_undo)
+                        need = 0
+                        break
+                if need and bo_ok:
+                    e = ec_start[i]
+                    if e < ec_end[i] and ec_rank[e] == 0 and stock[ec_rec[e]] > 0:
+                        give = stock[ec_rec[e]]
+                        if n_out >= cap:
+                            return stock, unfilled, reason, -1
+                        n_out, undo_rec, undo_qty, n_undo = _take(
+                            i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
+                            n_out, undo_rec, undo_qty, n_undo)
+                        took_first = True
+                        need -= give
+            if need and bo_ok:
+                if n_out >= cap:
+                    return stock, unfilled, reason, -1
+                # the back order sits at rank 0: after a stock record there, before the rest
+                at = start_out + 1 if took_first else start_out
+                for k in range(n_out, at, -1):
+                    out_pos[k] = out_pos[k - 1]
+                    out_rank[k] = out_rank[k - 1]
+                    out_wh[k] = out_wh[k - 1]
+                    out_qty[k] = out_qty[k - 1]
+                    out_bo[k] = out_bo[k - 1]
+                out_pos[at] = i
+                out_rank[at] = 0
+                out_wh[at] = first_wh[i]
+                out_qty[at] = need
+                out_bo[at] = True
+                n_out += 1
+                reason[i] = _BACKORDERED
+            elif need:
+                if not split:
+                    unfilled[i] = q
+                    reason[i] = _NO_SINGLE
+                    failed = True
+                elif fill == 0:
+                    unfilled[i] = need
+                    reason[i] = _SHORT
+                else:
+                    unfilled[i] = q
+                    reason[i] = _SHORT
+                    failed = True
+            else:
+                reason[i] = _FILLED
+        if fill == 2 and failed:
+            for k in range(n_undo):
+                stock[undo_rec[k]] += undo_qty[k]
+            n_out = first_out
+            for i in range(lo, hi):
+                if unfilled[i] == 0:
+                    reason[i] = _INCOMPLETE
+                unfilled[i] = qty[i]
+    return stock, unfilled, reason, n_out
+
+
+_compiled = None
+
+
+def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
+    """Run the compiled loop; returns (records sorted, unfilled, reason) in positions, like
+    :func:`~stockkit.engine.kernel_rounds.allocate_rounds`."""
+    global _compiled
+    if _compiled is None:
+        _compiled = numba.njit(cache=True, nogil=True)(_loop)
+    n = pb.qty.shape[0]
+    cap = 2 * n + 16
+    fill = {Fill.PARTIAL: 0, Fill.LINE: 1, Fill.ORDER: 2}[policy.fill]
+    sc = {ShipComplete.OFF: 0, ShipComplete.PREFER: 1, ShipComplete.REQUIRE: 2}[policy.ship_complete]
+    while True:
+        out = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.bool_)]
+        _, unfilled, reason, count = _compiled(
+            pb.qty, pb.backorder, pb.order_start, pb.first_wh, pb.ec_start, pb.ec_end, pb.ec_rec, pb.ec_rank,
+            pb.ec_wh, pb.stock, group_total, policy.split, fill, sc, *out)
+        if count >= 0:
+            return tuple(a[:count] for a in out), unfilled, reason
+        cap *= 2
