@@ -187,11 +187,13 @@ class OrderLineRejected(StockkitError):
         line_id: the order line's id.
     """
 
-    def __init__(self, message: str, *, sku: str, quantity: int, line_id: str | None = None) -> None:
+    def __init__(self, message: str, *, sku: str, quantity: int, line_id: str | None = None, **limit: object) -> None:
         super().__init__(message)
         self.sku = sku
         self.quantity = quantity
         self.line_id = line_id
+        for name, value in limit.items():  # the broken rule's limit: minimum, maximum, allowed or multiple
+            setattr(self, name, value)
 
 
 class NotPurchasable(OrderLineRejected):
@@ -206,9 +208,7 @@ class BelowMinimumQuantity(OrderLineRejected):
         minimum: the smallest quantity accepted.
     """
 
-    def __init__(self, message: str, *, sku: str, quantity: int, minimum: int, line_id: str | None = None) -> None:
-        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
-        self.minimum = minimum
+    minimum: int
 
 
 class AboveMaximumQuantity(OrderLineRejected):
@@ -218,9 +218,7 @@ class AboveMaximumQuantity(OrderLineRejected):
         maximum: the largest quantity accepted.
     """
 
-    def __init__(self, message: str, *, sku: str, quantity: int, maximum: int, line_id: str | None = None) -> None:
-        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
-        self.maximum = maximum
+    maximum: int
 
 
 class QuantityNotAllowed(OrderLineRejected):
@@ -230,11 +228,7 @@ class QuantityNotAllowed(OrderLineRejected):
         allowed: the quantities accepted, in increasing order.
     """
 
-    def __init__(
-        self, message: str, *, sku: str, quantity: int, allowed: tuple[int, ...], line_id: str | None = None
-    ) -> None:
-        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
-        self.allowed = allowed
+    allowed: tuple[int, ...]
 
 
 class NotAMultiple(OrderLineRejected):
@@ -244,9 +238,7 @@ class NotAMultiple(OrderLineRejected):
         multiple: the number the quantity must be a multiple of.
     """
 
-    def __init__(self, message: str, *, sku: str, quantity: int, multiple: int, line_id: str | None = None) -> None:
-        super().__init__(message, sku=sku, quantity=quantity, line_id=line_id)
-        self.multiple = multiple
+    multiple: int
 
 
 class InvalidStateTransition(StockkitError):
