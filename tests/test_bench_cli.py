@@ -183,3 +183,9 @@ def test_bad_options_are_refused_by_the_parser(argv, capsys):
         main(["bench", *argv])
     assert exit_.value.code == 2
     assert "stockkit bench: error" in capsys.readouterr().err
+
+
+def test_sizes_that_cannot_make_a_workload_are_reported_with_what_to_do():
+    code, stdout, stderr = _bench(["--quick", "--warehouses", "2", "--channels", "4"])
+    assert code == 1 and stdout == ""
+    assert "give at least as many warehouses as channels" in stderr
