@@ -43,19 +43,16 @@ def _skip(nxt, stock, ec_rec, e):  # pragma: no cover - compiled
 def _take(i, e, units, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo, n_out,
           undo_rec, undo_qty, n_undo):  # pragma: no cover - compiled
     """Book ``units`` of candidate ``e`` for line ``i``: one record out, stock down, and an
-    undo entry; returns the new counts and undo arrays (grown when full)."""
+    undo entry (the undo arrays hold an order's every candidate); returns the new counts."""
     out_pos[n_out] = i
     out_rank[n_out] = ec_rank[e]
     out_wh[n_out] = ec_wh[e]
     out_qty[n_out] = units
     out_bo[n_out] = False
     stock[ec_rec[e]] -= units
-    if n_undo == undo_rec.shape[0]:
-        undo_rec = np.concatenate((undo_rec, undo_rec))
-        undo_qty = np.concatenate((undo_qty, undo_qty))
     undo_rec[n_undo] = ec_rec[e]
     undo_qty[n_undo] = units
-    return n_out + 1, undo_rec, undo_qty, n_undo + 1
+    return n_out + 1, n_undo + 1
 
 
 if numba is not None:
@@ -66,13 +63,13 @@ _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2,
 
 
 def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank, ec_wh, stock0, group_total,
-          split, fill, sc, out_pos, out_rank, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
+          split, fill, sc, undo_size, out_pos, out_rank, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
     n = qty.shape[0]
     stock = stock0.copy()
     unfilled = np.zeros(n, np.int64)
     reason = np.zeros(n, np.uint8)
-    undo_rec = np.zeros(64, np.int64)
-    undo_qty = np.zeros(64, np.int64)
+    undo_rec = np.zeros(undo_size, np.int64)
+    undo_qty = np.zeros(undo_size, np.int64)
     n_out = 0
     n_orders = order_start.shape[0]
     # exhausted candidates are skipped with compressed pointers (not with Fill.ORDER,
@@ -108,7 +105,7 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                             if ec_wh[f] == w:
                                 if n_out >= cap:
                                     return stock, unfilled, reason, -1
-                                n_out, undo_rec, undo_qty, n_undo = _take(
+                                n_out, n_undo = _take(
                                     i, f, qty[i], stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
                                     out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
                                 break
@@ -156,7 +153,7 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                     give = min(need, have)
                     if n_out >= cap:
                         return stock, unfilled, reason, -1
-                    n_out, undo_rec, undo_qty, n_undo = _take(
+                    n_out, n_undo = _take(
                         i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
                         n_out, undo_rec, undo_qty, n_undo)
                     if ec_rank[e] == 0:
@@ -170,7 +167,7 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                     if stock[ec_rec[e]] >= q:
                         if n_out >= cap:
                             return stock, unfilled, reason, -1
-                        n_out, undo_rec, undo_qty, n_undo = _take(
+                        n_out, n_undo = _take(
                             i, e, q, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
                             n_out, undo_rec, undo_qty, n_undo)
                         need = 0
@@ -181,7 +178,7 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                         give = stock[ec_rec[e]]
                         if n_out >= cap:
                             return stock, unfilled, reason, -1
-                        n_out, undo_rec, undo_qty, n_undo = _take(
+                        n_out, n_undo = _take(
                             i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
                             n_out, undo_rec, undo_qty, n_undo)
                         took_first = True
@@ -239,14 +236,16 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     if _compiled is None:
         _compiled = numba.njit(cache=True, nogil=True)(_loop)
     n = pb.qty.shape[0]
-    cap = 2 * n + 16
+    cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
     fill = {Fill.PARTIAL: 0, Fill.LINE: 1, Fill.ORDER: 2}[policy.fill]
     sc = {ShipComplete.OFF: 0, ShipComplete.PREFER: 1, ShipComplete.REQUIRE: 2}[policy.ship_complete]
+    per_order = np.add.reduceat(pb.ec_end - pb.ec_start, pb.order_start) if n else np.zeros(1, np.int64)
+    undo_size = int(per_order.max()) + 1
     while True:
         out = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.bool_)]
         _, unfilled, reason, count = _compiled(
             pb.qty, pb.backorder, pb.order_start, pb.first_wh, pb.ec_start, pb.ec_end, pb.ec_rec, pb.ec_rank,
-            pb.ec_wh, pb.stock, group_total, policy.split, fill, sc, *out)
+            pb.ec_wh, pb.stock, group_total, policy.split, fill, sc, undo_size, *out)
         if count >= 0:
             return tuple(a[:count] for a in out), unfilled, reason
         cap *= 2
