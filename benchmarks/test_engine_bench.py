@@ -32,6 +32,7 @@ from stockkit.benchmarking.workload import (
     small_orders,
 )
 from stockkit.engine import AllocationArrays, Fill, StockIndex, allocate_arrays
+from stockkit.engine.api import available_kernels
 from stockkit.testing.allocation_oracle import allocate_oracle
 
 SEED = 20240601
@@ -39,6 +40,7 @@ SIZE = os.environ.get("STOCKKIT_BENCH_SIZE", "M")
 LOOP_LINES = int(os.environ.get("STOCKKIT_BENCH_LOOP_LINES", "100000"))
 TEN_MILLION = os.environ.get("STOCKKIT_BENCH_10M") == "1"
 FILLS = [Fill.PARTIAL, Fill.LINE, Fill.ORDER]
+KERNELS = ["numpy", "numba"] if "numba" in available_kernels() else ["numpy"]
 
 
 @functools.cache
@@ -52,8 +54,8 @@ def bandwidth() -> float:
     return copy_bandwidth()
 
 
-def run_engine(w: Workload, fill: Fill = Fill.PARTIAL) -> AllocationArrays:
-    return allocate_arrays(**w.kwargs(), policy=w.policy(fill=fill))
+def run_engine(w: Workload, fill: Fill = Fill.PARTIAL, kernel: str = "numpy") -> AllocationArrays:
+    return allocate_arrays(**w.kwargs(), policy=w.policy(fill=fill), kernel=kernel)
 
 
 def assert_units_conserved(w: Workload, result: AllocationArrays) -> None:
@@ -80,13 +82,16 @@ def note_bound(benchmark, bench_note, w: Workload, result: AllocationArrays, ban
                f"{median / bound:,.1f} x bound")
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_engine(benchmark, bench_note, bandwidth, topology):
-    """The engine on every line of the workload, partial fill."""
+def test_engine(benchmark, bench_note, bandwidth, topology, kernel):
+    """The engine on every line of the workload, partial fill, numpy alone and (when
+    installed) numba."""
     w = workload(topology)
-    result = benchmark.pedantic(run_engine, args=(w,), rounds=5, iterations=1, warmup_rounds=1)
+    result = benchmark.pedantic(run_engine, args=(w, Fill.PARTIAL, kernel), rounds=5, iterations=1,
+                                warmup_rounds=1)
     assert_units_conserved(w, result)
-    note_bound(benchmark, bench_note, w, result, bandwidth, f"{topology}/partial")
+    note_bound(benchmark, bench_note, w, result, bandwidth, f"{topology}/partial/{kernel}")
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
@@ -110,11 +115,11 @@ def test_per_line_loop(benchmark, bench_note, topology):
 @pytest.mark.parametrize("fill", FILLS, ids=lambda f: f.value)
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_fill_mode(benchmark, bench_note, bandwidth, topology, fill):
-    """The engine with each fill mode (partial, all-or-nothing per line, per order)."""
+    """The engine (numpy alone) with each fill mode (partial, all-or-nothing per line, per order)."""
     w = workload(topology)
     result = benchmark.pedantic(run_engine, args=(w, fill), rounds=3, iterations=1, warmup_rounds=1)
     assert_units_conserved(w, result)
-    note_bound(benchmark, bench_note, w, result, bandwidth, f"{topology}/{fill.value}")
+    note_bound(benchmark, bench_note, w, result, bandwidth, f"{topology}/{fill.value}/numpy")
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
@@ -140,7 +145,7 @@ def test_ten_million_lines(benchmark, bench_note, bandwidth, topology):
     w = workload(topology, "L")
     result = benchmark.pedantic(run_engine, args=(w,), rounds=2, iterations=1)
     assert_units_conserved(w, result)
-    note_bound(benchmark, bench_note, w, result, bandwidth, f"L {topology}/partial")
+    note_bound(benchmark, bench_note, w, result, bandwidth, f"L {topology}/partial/numpy")
     del result
     tracemalloc.start()
     try:

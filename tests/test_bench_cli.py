@@ -38,10 +38,13 @@ def test_quick_run_succeeds_and_prints_a_row_per_topology_and_fill_mode(quick):
     code, stdout, _, _ = quick
     assert code == 0
     header = next(line for line in stdout.splitlines() if line.startswith("topology"))
-    assert header.split() == ["topology", "fill", "engine", "ms", "loop", "ms", "loop", "lines", "speed-up",
-                              "bound", "ms", "x", "bound", "exact"]
+    assert header.split() == ["topology", "fill", "kernel", "engine", "ms", "loop", "ms", "loop", "lines",
+                              "speed-up", "bound", "ms", "x", "bound", "exact"]
     rows = [line.split() for line in stdout.splitlines() if line.split()[:1] and line.split()[0] in TOPOLOGIES]
-    assert [(r[0], r[1]) for r in rows] == [(t, f) for t in TOPOLOGIES for f in measures.FILLS]
+    kernels = measures.kernels(measures.Settings(**SIZES["XS"]))
+    assert kernels[0] == "numpy"
+    assert [(r[0], r[1], r[2]) for r in rows] == [(t, f, k) for t in TOPOLOGIES for f in measures.FILLS
+                                                  for k in kernels]
     assert all(r[-1] == "yes" for r in rows)
     assert "workload: 20,000 lines" in stdout and "copy bandwidth" in stdout
     assert "wrote " in stdout
@@ -52,7 +55,7 @@ def test_quick_run_shows_a_progress_bar_on_stderr(quick):
     settings = measures.Settings(**SIZES["XS"], warm_orders=20)
     total = measures.step_count(settings)
     assert f"{total}/{total} done" in stderr
-    assert "\r[" in stderr and "per-line loop on 20,000 lines" in stderr
+    assert "\r[" in stderr and "disjoint/partial: per-line loop" in stderr and "engine (numpy) x1" in stderr
 
 
 def test_quick_json_has_the_machine_the_settings_and_sane_figures(quick):
@@ -63,7 +66,7 @@ def test_quick_json_has_the_machine_the_settings_and_sane_figures(quick):
     assert 1e8 < bandwidth < 1e13
     assert document["settings"]["lines"] == 20_000 and document["settings"]["repeats"] == 1
     results = document["results"]
-    assert len(results) == len(TOPOLOGIES) * len(measures.FILLS)
+    assert len(results) == len(TOPOLOGIES) * len(measures.FILLS) * len(measures.kernels(measures.Settings(1, 1, 1, 1)))
     for r in results:
         w = generate(**SIZES["XS"], topology=r["topology"], seed=0)
         inputs = sum(a.nbytes for a in w.kwargs().values() if isinstance(a, np.ndarray))
@@ -117,7 +120,7 @@ def test_orders_booked_one_by_one_on_the_warm_index_match_the_loop_over_the_wave
 
 
 def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():
-    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), repeats=2,
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), kernels=("numpy",), repeats=2,
                                  loop_lines=5_000, warm_orders=0)
     labels = []
     run = measures.run(settings, progress=labels.append)
@@ -129,18 +132,29 @@ def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():
     table = format_table(run)
     assert "~ per-line loop timed once on the first 'loop lines'" in table
     row = table.splitlines()[5].split()
-    assert row[3].startswith("~") and row[4] == f"{m.loop_lines:,}"
+    assert row[4].startswith("~") and row[5] == f"{m.loop_lines:,}"
 
 
 def test_a_loop_over_its_time_budget_runs_on_the_probes_1000_lines():
-    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("order",), repeats=1,
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("order",), kernels=("numpy",), repeats=1,
                                  loop_budget=1e-9, warm_orders=0)
     (m,) = measures.run(settings).measures
     assert m.loop_scaled and 990 <= m.loop_lines <= 1_000 and m.exact
 
 
+def test_each_kernel_gets_a_row_against_the_same_loop():
+    settings = measures.Settings(**SIZES["XS"], topologies=("overlapping",), fills=("partial", "line"),
+                                 kernels=("numpy", "rounds"), repeats=1, warm_orders=0)
+    run = measures.run(settings)
+    assert [(m.fill, m.kernel) for m in run.measures] == [("partial", "numpy"), ("partial", "rounds"),
+                                                          ("line", "numpy"), ("line", "rounds")]
+    assert all(m.exact for m in run.measures)
+    assert run.measures[0].loop_seconds == run.measures[1].loop_seconds
+    assert run.measures[0].records == run.measures[1].records
+
+
 def test_engine_runs_stop_repeating_once_they_took_the_budget():
-    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), repeats=5,
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), kernels=("numpy",), repeats=5,
                                  engine_budget=1e-9, warm_orders=0)
     run = measures.run(settings)
     assert len(run.measures[0].engine_samples) == 1
@@ -155,7 +169,8 @@ def test_a_mismatch_between_engine_and_loop_fails_the_run(monkeypatch):
         return result._replace(line_unfilled=result.line_unfilled + 1)
 
     monkeypatch.setattr(measures, "_oracle", lambda: wrong)
-    code, stdout, _ = _bench(["--quick", "--topologies", "disjoint", "--fills", "partial", "--warm-orders", "0"])
+    code, stdout, _ = _bench(["--quick", "--topologies", "disjoint", "--fills", "partial", "--kernels", "numpy",
+                                 "--warm-orders", "0"])
     assert code == 1
     assert stdout.splitlines()[5].split()[-1] == "NO"
 

@@ -134,6 +134,8 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help=f"comma list of {', '.join(TOPOLOGIES)} (default: all)")
     bench.add_argument("--fills", type=_choices(FILLS), default=FILLS,
                        help=f"comma list of fill modes {', '.join(FILLS)} (default: all)")
+    bench.add_argument("--kernels", type=_choices(("numpy", "rounds", "numba", "auto")), default=None,
+                       help="comma list of engine kernels (default: numpy, plus numba when installed)")
     bench.add_argument("--repeats", type=_positive_int, default=3, help="engine runs per measure (default: 3)")
     bench.add_argument("--engine-budget", type=float, default=60.0, metavar="SECONDS",
                        help="fewer engine runs once they have taken this long (default: 60)")
@@ -177,7 +179,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         args.size, args.repeats, args.loop_lines, args.warm_orders = "XS", 1, 0, min(args.warm_orders, 20)
     size = {name: getattr(args, name) or default for name, default in SIZES[args.size].items()}
     settings = measures.Settings(**size, topologies=args.topologies, fills=args.fills, repeats=args.repeats,
-                                 engine_budget=args.engine_budget,
+                                 kernels=args.kernels, engine_budget=args.engine_budget,
                                  seed=args.seed, loop_lines=args.loop_lines or None, loop_budget=args.loop_budget,
                                  warm_orders=args.warm_orders)
     bar = report.ProgressBar(sys.stderr, measures.step_count(settings))

@@ -3,8 +3,8 @@
 :func:`run` generates one workload per topology (:mod:`stockkit.benchmarking.workload`),
 and for each fill mode times
 
-- the **engine**, :func:`stockkit.engine.allocate_arrays` on every line, ``repeats``
-  times, or fewer once its runs have taken ``engine_budget`` seconds in all (the median
+- the **engine**, :func:`stockkit.engine.allocate_arrays` on every line with each
+  kernel (numpy alone, and numba when it is installed), ``repeats`` times, or fewer once its runs have taken ``engine_budget`` seconds in all (the median
   is the figure);
 - the **per-line loop**, the sequential oracle of :mod:`stockkit.testing.allocation_oracle`
   (the definition of the result), once, on the first whole orders holding at most
@@ -42,7 +42,7 @@ import stockkit
 from stockkit.benchmarking.bandwidth import bound_seconds, copy_bandwidth, traffic_bytes
 from stockkit.benchmarking.workload import TOPOLOGIES, Workload, generate, small_orders
 
-__all__ = ["FILLS", "Measure", "Run", "Settings", "WarmMeasure", "machine_info", "run", "step_count"]
+__all__ = ["FILLS", "Measure", "Run", "Settings", "WarmMeasure", "kernels", "machine_info", "run", "step_count"]
 
 _PROBE_LINES = 1_000  # the per-line loop's time on this many lines predicts its time on more
 
@@ -52,8 +52,9 @@ FILLS = ("partial", "line", "order")
 
 @attrs.frozen
 class Settings:
-    """What :func:`run` measures: the workload's sizes and seed, the topologies and fill
-    modes, how often the engine runs (``repeats``, fewer once its runs took
+    """What :func:`run` measures: the workload's sizes and seed, the topologies, fill
+    modes and engine kernels (``allocate_arrays(kernel=...)``; ``None``: ``numpy``, plus
+    ``numba`` when it is installed), how often the engine runs (``repeats``, fewer once its runs took
     ``engine_budget`` seconds), how many lines the per-line loop gets at most
     (``None``: all) and about how many seconds it may take per measure (``loop_budget``:
     fewer lines when a probe on 1,000 lines says it would take longer), and how many single
@@ -65,6 +66,7 @@ class Settings:
     channels: int
     topologies: tuple[str, ...] = TOPOLOGIES
     fills: tuple[str, ...] = FILLS
+    kernels: tuple[str, ...] | None = None
     repeats: int = 3
     engine_budget: float = 60.0
     seed: int = 0
@@ -75,7 +77,7 @@ class Settings:
 
 @attrs.frozen
 class Measure:
-    """One topology and fill mode: the engine, the per-line loop and the bound.
+    """One topology, fill mode and kernel: the engine, the per-line loop and the bound.
 
     Times are in seconds; ``loop_seconds`` is for every line (scaled from
     ``loop_measured_seconds`` on ``loop_lines`` lines when ``loop_scaled``).
@@ -83,6 +85,7 @@ class Measure:
 
     topology: str
     fill: str
+    kernel: str
     lines: int
     orders: int
     records: int
@@ -165,9 +168,19 @@ def machine_info(bandwidth: float) -> dict[str, Any]:
     }
 
 
+def kernels(settings: Settings) -> tuple[str, ...]:
+    """The engine kernels ``settings`` measures."""
+    if settings.kernels is not None:
+        return settings.kernels
+    from stockkit.engine.api import available_kernels
+
+    return ("numpy", "numba") if "numba" in available_kernels() else ("numpy",)
+
+
 def step_count(settings: Settings) -> int:
     """How many times :func:`run` calls ``progress``."""
-    return 1 + len(settings.topologies) * (1 + 2 * len(settings.fills) + (1 if settings.warm_orders else 0))
+    per_fill = 1 + len(kernels(settings))
+    return 1 + len(settings.topologies) * (1 + per_fill * len(settings.fills) + (1 if settings.warm_orders else 0))
 
 
 def run(settings: Settings, progress: Callable[[str], None] = lambda label: None) -> Run:
@@ -185,7 +198,9 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
         generated[topology] = time.perf_counter() - start
         head = workload.head(settings.loop_lines) if settings.loop_lines else workload
         for fill in settings.fills:
-            measures.append(_measure(workload, head, fill, settings, bandwidth, oracle, progress))
+            loop = _loop(workload, head, fill, settings.loop_budget, oracle, progress)
+            for kernel in kernels(settings):
+                measures.append(_measure(workload, fill, kernel, loop, settings, bandwidth, progress))
         if settings.warm_orders:
             progress(f"{topology}: {settings.warm_orders} single orders on a warm index")
             warm.append(WarmMeasure(topology, settings.warm_orders, *_warm(workload, settings.warm_orders,
@@ -194,34 +209,45 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
                warm_skipped=warm_skipped, generate_seconds=generated)
 
 
-def _measure(workload: Workload, head: Workload, fill: str, settings: Settings, bandwidth: float,
-             oracle: Callable[..., Any], progress: Callable[[str], None]) -> Measure:
-    """The engine on every line, the loop on ``head`` (or fewer lines, to keep within the
-    budget), and the bound, for one fill mode."""
-    from stockkit.engine import Fill, allocate_arrays
+def _loop(workload: Workload, head: Workload, fill: str, budget: float, oracle: Callable[..., Any],
+          progress: Callable[[str], None]) -> tuple[Workload, Any, float]:
+    """The per-line loop on ``head``, or on fewer lines when a probe says it would take
+    more than ``budget`` seconds: (the lines it ran on, its result, its time)."""
+    from stockkit.engine import Fill
 
     policy = workload.policy(fill=Fill(fill))
-    progress(f"{workload.topology}/{fill}: engine x{settings.repeats}")
-    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy), settings.repeats,
-                             settings.engine_budget)
     probe = workload.head(min(_PROBE_LINES, head.n_lines))
-    expected, (probe_seconds,) = _timed(lambda: oracle(**probe.kwargs(), policy=policy), 1)
-    affordable = int(settings.loop_budget * probe.n_lines / max(probe_seconds, 1e-9))
+    progress(f"{workload.topology}/{fill}: per-line loop")
+    expected, (seconds,) = _timed(lambda: oracle(**probe.kwargs(), policy=policy), 1)
+    affordable = int(budget * probe.n_lines / max(seconds, 1e-9))
     if head.n_lines > affordable:
         head = workload.head(max(affordable, probe.n_lines))
-    progress(f"{workload.topology}/{fill}: per-line loop on {head.n_lines:,} lines")
-    if head is probe or head.n_lines == probe.n_lines:
-        head, loop_samples = probe, [probe_seconds]
-    else:
-        expected, loop_samples = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
-    got = result if head is workload else allocate_arrays(**head.kwargs(), policy=policy)
+    if head.n_lines == probe.n_lines:
+        return probe, expected, seconds
+    expected, (seconds,) = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
+    return head, expected, seconds
+
+
+def _measure(workload: Workload, fill: str, kernel: str, loop: tuple[Workload, Any, float], settings: Settings,
+             bandwidth: float, progress: Callable[[str], None]) -> Measure:
+    """The engine with ``kernel`` on every line and on the loop's lines, against the loop
+    and the bound, for one fill mode."""
+    from stockkit.engine import Fill, allocate_arrays
+
+    head, expected, loop_seconds = loop
+    policy = workload.policy(fill=Fill(fill))
+    progress(f"{workload.topology}/{fill}: engine ({kernel}) x{settings.repeats}")
+    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy, kernel=kernel),
+                             settings.repeats, settings.engine_budget)
+    got = result if head.n_lines == workload.n_lines else allocate_arrays(**head.kwargs(), policy=policy,
+                                                                             kernel=kernel)
     nbytes = traffic_bytes(workload.kwargs(), result)
     return Measure(
-        topology=workload.topology, fill=fill, lines=workload.n_lines, orders=workload.n_orders,
+        topology=workload.topology, fill=fill, kernel=kernel, lines=workload.n_lines, orders=workload.n_orders,
         records=len(result.record_line),
         unfilled_share=float(result.line_unfilled.sum() / workload.line_quantity.sum()),
         engine_seconds=statistics.median(samples), engine_samples=tuple(samples), loop_lines=head.n_lines,
-        loop_measured_seconds=loop_samples[0], loop_seconds=loop_samples[0] * workload.n_lines / head.n_lines,
+        loop_measured_seconds=loop_seconds, loop_seconds=loop_seconds * workload.n_lines / head.n_lines,
         loop_scaled=head.n_lines < workload.n_lines, exact=_same(got, expected),
         traffic_bytes=nbytes, bound_seconds=bound_seconds(nbytes, bandwidth))
 

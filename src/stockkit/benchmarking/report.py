@@ -15,7 +15,7 @@ from stockkit.benchmarking.measures import Run
 
 __all__ = ["ProgressBar", "format_table", "require_matplotlib", "to_json", "write_plot"]
 
-_COLUMNS = ("topology", "fill", "engine ms", "loop ms", "loop lines", "speed-up", "bound ms", "x bound", "exact")
+_COLUMNS = ("topology", "fill", "kernel", "engine ms", "loop ms", "loop lines", "speed-up", "bound ms", "x bound", "exact")
 
 
 def format_table(run: Run) -> str:
@@ -31,7 +31,7 @@ def format_table(run: Run) -> str:
         "",
     ]
     rows = [_COLUMNS] + [
-        (r.topology, r.fill, f"{r.engine_seconds * 1e3:,.1f}",
+        (r.topology, r.fill, r.kernel, f"{r.engine_seconds * 1e3:,.1f}",
          f"{'~' if r.loop_scaled else ''}{r.loop_seconds * 1e3:,.0f}", f"{r.loop_lines:,}",
          f"{r.speedup:,.1f}x" if r.speedup < 10 else f"{r.speedup:,.0f}x",
          f"{r.bound_seconds * 1e3:,.2f}", f"{r.bound_ratio:,.1f}", "yes" if r.exact else "NO")
@@ -39,7 +39,7 @@ def format_table(run: Run) -> str:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
     for k, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+        lines.append("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w)
                                for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -82,7 +82,7 @@ def write_plot(run: Run, path: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    labels = [f"{r.topology}\n{r.fill}" for r in run.measures]
+    labels = [f"{r.topology}\n{r.fill}\n{r.kernel}" for r in run.measures]
     series = (("per-line loop", [r.loop_seconds for r in run.measures]),
               ("engine", [r.engine_seconds for r in run.measures]),
               ("bandwidth bound", [r.bound_seconds for r in run.measures]))
