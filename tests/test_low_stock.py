@@ -222,3 +222,48 @@ def test_blocking_the_built_in_action_removes_it(clock):
     inv = stockkit.open(clock=clock, autoload_plugins=False, blocked_plugins=["stockkit.default_plugins.unpublish"])
 
     assert inv.low_stock_actions() == []
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+
+@pytest.mark.sql_only
+def test_concurrent_orders_cross_once(store_url, clock):
+    """Four processes' worth of inventories sell one SKU down to nothing through two
+    channels that draw on the warehouses in opposite orders: the action runs exactly once,
+    out of stock is heard exactly once, and every unit is sold exactly once."""
+    import threading
+
+    from conftest import build_stocked
+
+    recorder = Recorder()
+    inventories = [stockkit.open(store_url, clock=clock, autoload_plugins=False, plugins=[recorder])
+                   for _ in range(4)]
+    shop = build_stocked(inventories[0])
+    shop.update_product("tee", config=InventoryConfig(low_stock_threshold=5, low_stock_action="record"))
+    shop.create_channel("back", "Backwards")
+    for priority, code in enumerate(("par", "ber", "ams")):
+        shop.link_warehouse("back", code, priority=priority)
+    recorder.events.clear()
+    sold = [0] * len(inventories)
+
+    def sell(n: int) -> None:
+        inv = inventories[n]
+        for i in range(100):
+            try:
+                inv.place_order(f"o-{n}-{i}", "web" if (n + i) % 2 else "back", [("TEE-M", 1)])
+            except InsufficientStock:
+                return
+            sold[n] += 1
+
+    threads = [threading.Thread(target=sell, args=(n,)) for n in range(len(inventories))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for inv in inventories:
+        inv.close()
+
+    assert sum(sold) == 17
+    assert [(e.before, e.after) for e in recorder.runs] == [(6, 5)]
+    assert kinds(recorder) == ["low_stock", "out_of_stock"]

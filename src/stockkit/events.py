@@ -33,7 +33,7 @@ import attrs
 
 from stockkit.catalogue import CatalogueEntry
 from stockkit.model import StockEvent, StockEventKind
-from stockkit.store import Change, Transaction
+from stockkit.store import Change, LevelKey, Transaction
 
 __all__ = ["crossings", "company_available", "StockWatch", "WatchedTransaction", "PluginFailure"]
 
@@ -115,7 +115,13 @@ class StockWatch:
 
 class WatchedTransaction:
     """A transaction that tells its :class:`StockWatch` which SKUs each
-    :meth:`apply` is about to change; every other call goes straight through."""
+    :meth:`apply` is about to change; every other call goes straight through.
+
+    It also tells the watch about the SKUs of each :meth:`get_levels` before reading them,
+    so that the watch's reads, which lock every active level of a catalogue SKU in one
+    canonical order on PostgreSQL, come before the operation locks any level of it: two
+    transactions then never take the same level locks in different orders.
+    """
 
     def __init__(self, tx: Transaction, watch: StockWatch) -> None:
         self._tx = tx
@@ -123,6 +129,12 @@ class WatchedTransaction:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
+
+    def get_levels(self, keys: Iterable[LevelKey]) -> dict[LevelKey, Any]:
+        """Note the SKUs, then read (and lock) the levels."""
+        keys = list(keys)
+        self._watch.touch(k[0] for k in keys)
+        return self._tx.get_levels(keys)
 
     def apply(self, changes: Sequence[Change], *, at: dt.datetime, actor: str | None) -> Any:
         """Note the changed SKUs, then apply the changes."""
