@@ -17,6 +17,8 @@ from stockkit.errors import (
     NotPurchasable,
     OrderLineRejected,
     QuantityNotAllowed,
+    UnknownProduct,
+    UnknownSku,
 )
 
 MINUTES = dt.timedelta(minutes=15)
@@ -246,3 +248,17 @@ def test_availability_says_whether_the_sku_can_be_bought(shop):
     assert shop.availability("TEE-M").purchasable is False
     assert shop.availability("LOOSE").purchasable is True      # stock only: no rules
     assert shop.availability("LOOSE").product is None
+
+
+def test_availability_of_a_named_product(shop):
+    shop.create_product("tee-b2b", "T-shirt B2B", status="approved",
+                        config=InventoryConfig(low_stock_threshold=20, display_availability=True))
+    shop.add_sku("tee-b2b", "TEE-M")
+
+    assert shop.availability("TEE-M").product == "tee"                 # the first on sale
+    view = shop.availability("TEE-M", product="tee-b2b")
+    assert (view.product, view.threshold, view.display_label) == ("tee-b2b", 20, "unavailable")
+    with pytest.raises(UnknownSku):
+        shop.availability("MUG", product="tee-b2b")
+    with pytest.raises(UnknownProduct):
+        shop.availability("MUG", product="nope")
