@@ -113,7 +113,9 @@ def allocate_arrays(
     chosen = choose_kernel(inp, kernel)
     if chosen == "intervals":
         return allocate_intervals(inp, route_classes(inp), service_keys(inp))
-    pb = build_problem(inp)
+    # the compiled loop ranks nearest-first candidates itself, line by line
+    lazy = chosen == "numba" and policy.ship_complete is ShipComplete.OFF
+    pb = build_problem(inp, lazy_nearest=lazy)
     if chosen == "numba":
         _, group_total = order_sku_groups(pb)
         (pos, _rank, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)

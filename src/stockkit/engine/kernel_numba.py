@@ -8,10 +8,12 @@ compiled. Importing this module needs numba; :func:`available` says whether it i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from stockkit.engine.policy import Fill, Policy, ShipComplete
-from stockkit.engine.problem import Problem
+from stockkit.engine.problem import LazyNearest, Problem
 
 __all__ = ["allocate_compiled", "available"]
 
@@ -55,19 +57,57 @@ def _take(i, e, units, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
     return n_out + 1, n_undo + 1
 
 
+def _gather(i, sku, cls, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz,
+            ec_rec, ec_wh, keys, ties, start):  # pragma: no cover - compiled
+    """Write line ``i``'s candidates (its SKU's records with stock on its channel) at
+    ``start`` of the candidate arrays, unsorted, with their closeness (the dot product of
+    unit vectors, larger is nearer) in ``keys``; returns how many."""
+    k = 0
+    for j in range(sku_ptr[sku], sku_ptr[sku + 1]):
+        w = sku_wh[j]
+        tie = link_rank[cls, w]
+        if tie < 0:
+            continue
+        keys[k] = lx[i] * wx[w] + ly[i] * wy[w] + lz[i] * wz[w]
+        ties[k] = tie
+        ec_rec[start + k] = sku_rec[j]
+        ec_wh[start + k] = w
+        k += 1
+    return k
+
+
+def _nearer(i, a, b, keys, ties, ec_wh, lp1, lc1, ll1, wp2, wc2, wl2):  # pragma: no cover - compiled
+    """Whether candidate ``a`` comes before ``b`` on line ``i``'s route: nearer, or as near
+    and of lower link priority. Near ties of the dot product are decided by the haversine
+    term, as the array kernels do."""
+    if abs(keys[a] - keys[b]) > 1e-12:
+        return keys[a] > keys[b]
+    wa, wb = ec_wh[a], ec_wh[b]
+    ta = min(math.sin((wp2[wa] - lp1[i]) / 2) ** 2 + lc1[i] * wc2[wa] * math.sin((wl2[wa] - ll1[i]) / 2) ** 2, 1.0)
+    tb = min(math.sin((wp2[wb] - lp1[i]) / 2) ** 2 + lc1[i] * wc2[wb] * math.sin((wl2[wb] - ll1[i]) / 2) ** 2, 1.0)
+    if ta != tb:
+        return ta < tb
+    return ties[a] < ties[b]
+
+
 if numba is not None:
     _skip = numba.njit(cache=True, nogil=True)(_skip)
     _take = numba.njit(cache=True, nogil=True)(_take)
+    _gather = numba.njit(cache=True, nogil=True)(_gather)
+    _nearer = numba.njit(cache=True, nogil=True)(_nearer)
 
 _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
 
 
-def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank, ec_wh, stock0, group_total,
-          split, fill, sc, undo_size, out_pos, out_rank, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
+def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank, ec_wh, stock0, group_total,
+          split, fill, sc, undo_size, located, line_cls, sku_ptr, sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2,
+          wl2, lx, ly, lz, wx, wy, wz, scratch, out_pos, out_rank, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
     n = qty.shape[0]
     stock = stock0.copy()
     unfilled = np.zeros(n, np.int64)
     reason = np.zeros(n, np.uint8)
+    keys = np.zeros(ec_rec.shape[0] - scratch + 1)
+    ties = np.zeros(ec_rec.shape[0] - scratch + 1, np.int64)
     undo_rec = np.zeros(undo_size, np.int64)
     undo_qty = np.zeros(undo_size, np.int64)
     n_out = 0
@@ -131,11 +171,61 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
             start_out = n_out
             need = q
             took_first = False
-            if split:
-                e0 = ec_start[i] if fill == 2 else _skip(nxt, stock, ec_rec, ec_start[i])
+            lazy = located[i]
+            ci = ec_start[i]
+            cj = ec_end[i]
+            if lazy:
+                # nearest-first line: its candidates are ranked here, one pick at a time
+                k = _gather(i, sku[i], line_cls[i], sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz,
+                            ec_rec, ec_wh, keys, ties, scratch)
+                if split and fill != 0 and not bo_ok:
+                    total = 0
+                    for e in range(scratch, scratch + k):
+                        total += stock[ec_rec[e]]
+                    if total < q:
+                        unfilled[i] = q
+                        reason[i] = _SHORT
+                        failed = True
+                        continue
+                picks = 0
+                while need:
+                    best = -1
+                    for c in range(k):
+                        have = stock[ec_rec[scratch + c]]
+                        if (have >= need if not split else have > 0) and (
+                                best < 0 or _nearer(i, c, best, keys, ties, ec_wh[scratch:], lp1, lc1, ll1, wp2, wc2,
+                                                    wl2)):
+                            best = c
+                    if best < 0:
+                        break
+                    e = scratch + best
+                    first = bo_ok and ec_wh[e] == first_wh[i]
+                    ec_rank[e] = 0 if first else picks + 1
+                    took_first = took_first or first
+                    give = min(need, stock[ec_rec[e]])
+                    if n_out >= cap:
+                        return stock, unfilled, reason, -1
+                    n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
+                                          out_qty, out_bo, n_out, undo_rec, undo_qty, n_undo)
+                    need -= give
+                    picks += 1
+                if need and bo_ok and not split:
+                    for c in range(k):
+                        e = scratch + c
+                        if ec_wh[e] == first_wh[i] and stock[ec_rec[e]] > 0:
+                            give = stock[ec_rec[e]]
+                            ec_rank[e] = 0
+                            if n_out >= cap:
+                                return stock, unfilled, reason, -1
+                            n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank,
+                                                  out_wh, out_qty, out_bo, n_out, undo_rec, undo_qty, n_undo)
+                            took_first = True
+                            need -= give
+            elif split:
+                e0 = ci if fill == 2 else _skip(nxt, stock, ec_rec, ci)
                 if fill != 0 and not bo_ok:
                     total = 0
-                    for e in range(e0, ec_end[i]):
+                    for e in range(e0, cj):
                         total += stock[ec_rec[e]]
                         if total >= q:
                             break
@@ -145,7 +235,7 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                         failed = True
                         continue
                 e = e0
-                while e < ec_end[i]:
+                while e < cj:
                     have = stock[ec_rec[e]]
                     if have <= 0:
                         e = e + 1 if fill == 2 else _skip(nxt, stock, ec_rec, e)
@@ -163,7 +253,7 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                         break
                     e += 1
             else:
-                for e in range(ec_start[i], ec_end[i]):
+                for e in range(ci, cj):
                     if stock[ec_rec[e]] >= q:
                         if n_out >= cap:
                             return stock, unfilled, reason, -1
@@ -173,8 +263,8 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
                         need = 0
                         break
                 if need and bo_ok:
-                    e = ec_start[i]
-                    if e < ec_end[i] and ec_rank[e] == 0 and stock[ec_rec[e]] > 0:
+                    e = ci
+                    if e < cj and ec_rank[e] == 0 and stock[ec_rec[e]] > 0:
                         give = stock[ec_rec[e]]
                         if n_out >= cap:
                             return stock, unfilled, reason, -1
@@ -229,6 +319,10 @@ def _loop(qty, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank,
 _compiled = None
 
 
+def _unit_vectors(lat: np.ndarray, cos_lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, ...]:
+    return cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)
+
+
 def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     """Run the compiled loop; returns (records sorted, unfilled, reason) in positions, like
     :func:`~stockkit.engine.kernel_rounds.allocate_rounds`."""
@@ -241,11 +335,27 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     sc = {ShipComplete.OFF: 0, ShipComplete.PREFER: 1, ShipComplete.REQUIRE: 2}[policy.ship_complete]
     per_order = np.add.reduceat(pb.ec_end - pb.ec_start, pb.order_start) if n else np.zeros(1, np.int64)
     undo_size = int(per_order.max()) + 1
+    lazy = pb.lazy
+    scratch = pb.ec_rec.shape[0]
+    if lazy is None:
+        lazy = LazyNearest(np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(1, np.int64), *(np.zeros(0, np.int64),) * 2,
+                           np.zeros((1, 1), np.int64), *(np.zeros(0),) * 6)
+        room = 1
+    else:
+        room = int(np.diff(lazy.sku_ptr).max()) + 1
+        undo_size = max(undo_size, room * int(np.diff(np.append(pb.order_start, n)).max()) + 1)
+    # room after the shared candidates where each nearest-first line ranks its own
+    ec_rec = np.concatenate([pb.ec_rec, np.zeros(room, np.int64)])
+    ec_rank = np.concatenate([pb.ec_rank, np.zeros(room, np.int64)])
+    ec_wh = np.concatenate([pb.ec_wh, np.zeros(room, np.int64)])
     while True:
         out = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.bool_)]
         _, unfilled, reason, count = _compiled(
-            pb.qty, pb.backorder, pb.order_start, pb.first_wh, pb.ec_start, pb.ec_end, pb.ec_rec, pb.ec_rank,
-            pb.ec_wh, pb.stock, group_total, policy.split, fill, sc, undo_size, *out)
+            pb.qty, pb.sku, pb.backorder, pb.order_start, pb.first_wh, pb.ec_start, pb.ec_end, ec_rec, ec_rank,
+            ec_wh, pb.stock, group_total, policy.split, fill, sc, undo_size, lazy.located, lazy.line_cls,
+            lazy.sku_ptr, lazy.sku_rec, lazy.sku_wh, lazy.link_rank, lazy.lat, lazy.cos_lat, lazy.lon, lazy.wh_lat,
+            lazy.wh_cos_lat, lazy.wh_lon, *_unit_vectors(lazy.lat, lazy.cos_lat, lazy.lon),
+            *_unit_vectors(lazy.wh_lat, lazy.wh_cos_lat, lazy.wh_lon), scratch, *out)
         if count >= 0:
             return tuple(a[:count] for a in out), unfilled, reason
         cap *= 2

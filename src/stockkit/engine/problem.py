@@ -20,7 +20,7 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder
 
-__all__ = ["EARTH_RADIUS_KM", "Problem", "build_problem", "haversine_km"]
+__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "Problem", "build_problem", "haversine_km"]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -55,6 +55,25 @@ class Problem(NamedTuple):
     ec_rank: np.ndarray
     ec_wh: np.ndarray
     stock: np.ndarray
+    lazy: LazyNearest | None = None
+
+
+class LazyNearest(NamedTuple):
+    """What a kernel needs to rank a nearest-first line's candidates itself, line by line,
+    instead of reading them materialised (``located`` lines have empty ranges then)."""
+
+    located: np.ndarray        # bool per position
+    line_cls: np.ndarray       # route class per position
+    sku_ptr: np.ndarray        # records with stock by SKU: offsets ...
+    sku_rec: np.ndarray        # ... record index (into stock)
+    sku_wh: np.ndarray         # ... and warehouse
+    link_rank: np.ndarray      # (classes, warehouses): rank on the route, -1 when not linked
+    lat: np.ndarray            # radians per position (NaN without ship-to)
+    cos_lat: np.ndarray
+    lon: np.ndarray
+    wh_lat: np.ndarray         # radians per warehouse
+    wh_cos_lat: np.ndarray
+    wh_lon: np.ndarray
 
 
 def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,8 +130,10 @@ def _by_owner_then_distance(owner: np.ndarray, dist: np.ndarray, tie: np.ndarray
     return by
 
 
-def build_problem(inp: Inputs) -> Problem:
-    """Sort lines into service order and find each line's candidate records."""
+def build_problem(inp: Inputs, lazy_nearest: bool = False) -> Problem:
+    """Sort lines into service order and find each line's candidate records
+    (``lazy_nearest``: leave nearest-first lines' candidates to the kernel, see
+    :class:`LazyNearest`)."""
     n = inp.line_order.shape[0]
     keys = service_keys(inp)
     if keys is None:
@@ -140,10 +161,21 @@ def build_problem(inp: Inputs) -> Problem:
 
     lat, lon = inp.line_lat[seq], inp.line_lon[seq]
     located = np.flatnonzero(~np.isnan(lat)) if inp.policy.route is RouteOrder.NEAREST else np.zeros(0, np.int64)
+    lazy = None
     if located.size:
-        # nearest-first lines: their SKU's records on their route, by (distance, priority, warehouse)
         by_sku = np.argsort(rec_sku, kind="stable")
         sku_offsets = np.searchsorted(rec_sku[by_sku], np.arange(inp.n_skus + 1))
+        first_wh = _nearest_first(inp, rc, sku, cls, lat, lon, located, first_wh)
+    if located.size and lazy_nearest:
+        flags = np.zeros(n, bool)
+        flags[located] = True
+        ec_start, ec_end = ec_start.copy(), ec_end.copy()
+        ec_start[located] = ec_end[located] = 0
+        p1, p2 = np.radians(lat), np.radians(inp.warehouse_lat)
+        lazy = LazyNearest(flags, cls, sku_offsets, by_sku, rec_wh[by_sku], rc.wh_rank, p1, np.cos(p1),
+                           np.radians(lon), p2, np.cos(p2), np.radians(inp.warehouse_lon))
+    elif located.size:
+        # nearest-first lines: their SKU's records on their route, by (distance, priority, warehouse)
         owner, idx = expand(sku_offsets[sku[located]], sku_offsets[sku[located] + 1])
         rec = by_sku[idx]
         line_cls = cls[located][owner]
@@ -160,20 +192,6 @@ def build_problem(inp: Inputs) -> Problem:
         owner, rec, wh = owner[by], rec[by], wh[by]
         counts = np.bincount(owner, minlength=located.size)
         own_start = g_rec.size + np.cumsum(counts) - counts
-        # a line's first warehouse (the nearest of its whole route) only matters where it
-        # books back orders; find it for those lines, a block at a time
-        first_wh = first_wh.copy()
-        needs = np.flatnonzero(inp.sku_backorder[sku[located]])
-        for block in range(0, needs.size, 1 << 16):
-            some = located[needs[block:block + (1 << 16)]]
-            route = rc.route_wh[cls[some]]
-            ok = route >= 0
-            safe = np.where(ok, route, 0)
-            d_all = haversine_km(lat[some][:, None], lon[some][:, None], inp.warehouse_lat[safe],
-                                 inp.warehouse_lon[safe])
-            d_all[~ok] = np.inf
-            # ties by route column, which is (priority, warehouse) order
-            first_wh[some] = np.where(ok[:, 0], route[np.arange(some.size), np.argmin(d_all, axis=1)], -1)
         position = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
         rank = np.where((wh == first_wh[located][owner]) & inp.sku_backorder[sku[located]][owner], 0, position + 1)
         ec_rec = np.concatenate([g_rec, rec])
@@ -185,5 +203,22 @@ def build_problem(inp: Inputs) -> Problem:
         seq=seq, sku=sku, qty=inp.line_quantity[seq], backorder=inp.sku_backorder[sku],
         order=order, order_start=order_start, first_wh=first_wh,
         ec_start=ec_start, ec_end=ec_end, ec_rec=ec_rec, ec_rank=ec_rank, ec_wh=np.append(rec_wh, -1)[ec_rec],
-        stock=stock,
+        stock=stock, lazy=lazy,
     )
+
+
+def _nearest_first(inp: Inputs, rc: RouteClasses, sku, cls, lat, lon, located, first_wh) -> np.ndarray:
+    """``first_wh`` with the nearest warehouse of the whole route for located lines that
+    may book back orders (the only lines for which the first warehouse matters)."""
+    first_wh = first_wh.copy()
+    needs = np.flatnonzero(inp.sku_backorder[sku[located]])
+    for block in range(0, needs.size, 1 << 16):
+        some = located[needs[block:block + (1 << 16)]]
+        route = rc.route_wh[cls[some]]
+        ok = route >= 0
+        safe = np.where(ok, route, 0)
+        d_all = haversine_km(lat[some][:, None], lon[some][:, None], inp.warehouse_lat[safe], inp.warehouse_lon[safe])
+        d_all[~ok] = np.inf
+        # ties by route column, which is (priority, warehouse) order
+        first_wh[some] = np.where(ok[:, 0], route[np.arange(some.size), np.argmin(d_all, axis=1)], -1)
+    return first_wh
