@@ -36,10 +36,10 @@ class StateMachinePromises(ConformanceBase):
     """The model state machine, run against the backend under test."""
 
     #: How many sequences, and how long, hypothesis tries. The default keeps the part
-    #: under about 15 seconds on a PostgreSQL server on the same host; raise
+    #: under 10 seconds on a PostgreSQL server on the same idle host; raise
     #: ``max_examples`` when hunting a bug: more sequences find rarer ones.
     state_machine_settings: ClassVar[settings] = settings(
-        max_examples=20, stateful_step_count=30, deadline=None, report_multiple_bugs=False
+        max_examples=10, stateful_step_count=25, deadline=None, report_multiple_bugs=False
     )
 
     def test_random_operation_sequences_agree_with_the_model(
