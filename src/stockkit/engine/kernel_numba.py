@@ -57,16 +57,16 @@ def _take(i, e, units, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
     return n_out + 1, n_undo + 1
 
 
-def _gather(i, sku, cls, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz,
+def _gather(i, sku, cls, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz, stock,
             ec_rec, ec_wh, keys, ties, start):  # pragma: no cover - compiled
-    """Write line ``i``'s candidates (its SKU's records with stock on its channel) at
-    ``start`` of the candidate arrays, unsorted, with their closeness (the dot product of
-    unit vectors, larger is nearer) in ``keys``; returns how many."""
+    """Write line ``i``'s candidates (its SKU's records still holding stock on its channel)
+    at ``start`` of the candidate arrays, unsorted, with their closeness (the dot product
+    of unit vectors, larger is nearer) in ``keys``; returns how many."""
     k = 0
     for j in range(sku_ptr[sku], sku_ptr[sku + 1]):
         w = sku_wh[j]
         tie = link_rank[cls, w]
-        if tie < 0:
+        if tie < 0 or stock[sku_rec[j]] <= 0:
             continue
         keys[k] = lx[i] * wx[w] + ly[i] * wy[w] + lz[i] * wz[w]
         ties[k] = tie
@@ -76,13 +76,13 @@ def _gather(i, sku, cls, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy
     return k
 
 
-def _nearer(i, a, b, keys, ties, ec_wh, lp1, lc1, ll1, wp2, wc2, wl2):  # pragma: no cover - compiled
+def _nearer(i, a, b, keys, ties, ec_wh, start, lp1, lc1, ll1, wp2, wc2, wl2):  # pragma: no cover - compiled
     """Whether candidate ``a`` comes before ``b`` on line ``i``'s route: nearer, or as near
     and of lower link priority. Near ties of the dot product are decided by the haversine
     term, as the array kernels do."""
     if abs(keys[a] - keys[b]) > 1e-12:
         return keys[a] > keys[b]
-    wa, wb = ec_wh[a], ec_wh[b]
+    wa, wb = ec_wh[start + a], ec_wh[start + b]
     ta = min(math.sin((wp2[wa] - lp1[i]) / 2) ** 2 + lc1[i] * wc2[wa] * math.sin((wl2[wa] - ll1[i]) / 2) ** 2, 1.0)
     tb = min(math.sin((wp2[wb] - lp1[i]) / 2) ** 2 + lc1[i] * wc2[wb] * math.sin((wl2[wb] - ll1[i]) / 2) ** 2, 1.0)
     if ta != tb:
@@ -177,7 +177,7 @@ def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_
             if lazy:
                 # nearest-first line: its candidates are ranked here, one pick at a time
                 k = _gather(i, sku[i], line_cls[i], sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz,
-                            ec_rec, ec_wh, keys, ties, scratch)
+                            stock, ec_rec, ec_wh, keys, ties, scratch)
                 if split and fill != 0 and not bo_ok:
                     total = 0
                     for e in range(scratch, scratch + k):
@@ -192,9 +192,13 @@ def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_
                     best = -1
                     for c in range(k):
                         have = stock[ec_rec[scratch + c]]
-                        if (have >= need if not split else have > 0) and (
-                                best < 0 or _nearer(i, c, best, keys, ties, ec_wh[scratch:], lp1, lc1, ll1, wp2, wc2,
-                                                    wl2)):
+                        if not (have >= need if not split else have > 0):
+                            continue
+                        # dot products decide unless they nearly tie, then the haversine term
+                        near_tie = best >= 0 and abs(keys[c] - keys[best]) <= 1e-12
+                        if best < 0 or (keys[c] > keys[best] and not near_tie) or (
+                                near_tie and _nearer(i, c, best, keys, ties, ec_wh, scratch, lp1, lc1, ll1, wp2,
+                                                     wc2, wl2)):
                             best = c
                     if best < 0:
                         break
