@@ -103,6 +103,15 @@ def test_explain_gives_the_candidates_what_each_had_and_the_rule(stocked):
     assert "could not fill the whole line" in second.rule
 
 
+def test_explain_shows_the_stock_a_warehouse_really_had(stocked):
+    stocked.set_level("MUG", "ber", on_hand=1_000_000)
+    wave = stocked.place_orders([("o1", "web", [("MUG", 6)])])
+
+    assert [(c.warehouse, c.had, c.gave) for c in wave.explain("o1", "1").candidates] == [
+        ("ams", 4, 4), ("ber", 1_000_000, 2), ("par", 0, 0),
+    ]
+
+
 def test_a_dry_run_returns_the_plan_and_books_nothing(stocked):
     orders = [("o1", "web", [("TEE-M", 12)]), ("o2", "web", [("MUG", 5)])]
     with unchanged(stocked):

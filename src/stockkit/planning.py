@@ -30,6 +30,7 @@ from stockkit.engine import (
     allocate_arrays,
 )
 from stockkit.engine import explanation as engine_explanation
+from stockkit.engine.inputs import MAX_QUANTITY as ENGINE_MAX_QUANTITY
 from stockkit.errors import DuplicateCode, ValidationError
 from stockkit.model import OrderLine
 from stockkit.validation import (
@@ -190,12 +191,21 @@ class WavePlan:
         index = {(o.order_id, line.line_id): n for n, (o, line) in enumerate(_lines(self.orders))}
         number = index[(order_id, line_id)]
         why = engine_explanation.explain(number, _result_arrays(self.orders, codes), **arrays)
+        line = self.order(order_id).line(line_id)
+        demand = _demand(self.requests)[line.sku]
+
+        def had(warehouse: str, seen: int) -> int:
+            # the engine saw stock cut down to the wave's demand (see wave_arrays)
+            stock = max(self.available.get((line.sku, warehouse), 0), 0)
+            return seen + stock - min(stock, demand)
+
         warehouses = codes["warehouses"]
         candidates = tuple(
-            Candidate(warehouses[step.warehouse], step.available, step.given, step.backordered)
+            Candidate(warehouses[step.warehouse], had(warehouses[step.warehouse], step.available), step.given,
+                      step.backordered)
             for step in why.candidates
         )
-        return LineExplanation(self.order(order_id).line(line_id), candidates, why.text)
+        return LineExplanation(line, candidates, why.text)
 
 
 def check_requests(
@@ -268,7 +278,14 @@ def wave_arrays(
         for channel in channels
         for rank, (warehouse, _) in enumerate(sorted(topology.routes.get(channel, ()), key=lambda wp: (wp[1], wp[0])))
     ]
-    stock = [(sku_of[sku], warehouse_of[w], units) for (sku, w), units in available.items() if units > 0]
+    # Stock beyond a SKU's whole demand in the wave never runs out, so it is cut down to that
+    # demand: the plan is the same, and the numbers stay within the engine's range.
+    demand = _demand(orders)
+    stock = [
+        (sku_of[sku], warehouse_of[w], min(units, demand.get(sku, 0)))
+        for (sku, w), units in available.items()
+        if units > 0 and sku in demand
+    ]
     n = len(lines)
     arrays: dict[str, Any] = {
         "line_order": np.repeat(np.arange(len(orders), dtype=np.int64), [len(o.lines) for o in orders]),
@@ -318,6 +335,15 @@ def _result_arrays(plans: Sequence[OrderPlan], codes: Mapping[str, list[str]]) -
     )
 
 
+def _demand(orders: Sequence[OrderRequest]) -> dict[str, int]:
+    """Units of each SKU the wave asks for."""
+    demand: dict[str, int] = {}
+    for order in orders:
+        for line in order.lines:
+            demand[line.sku] = demand.get(line.sku, 0) + line.quantity
+    return demand
+
+
 def plan_wave(
     orders: Sequence[OrderRequest],
     topology: Topology,
@@ -328,7 +354,15 @@ def plan_wave(
     """Plan ``orders`` (checked, in arrival order) against ``available`` units per
     ``(sku, warehouse)``; SKUs in ``backorderable`` accept back orders."""
     arrays, codes = wave_arrays(orders, topology, available, policy, backorderable)
-    result = allocate_arrays(**arrays)
+    if max(_demand(orders).values(), default=0) > ENGINE_MAX_QUANTITY:
+        # valid, but more units of one SKU than the engine's 64-bit sums are made for: the
+        # plain loop that defines allocation serves it (imported here, as stockkit.testing
+        # imports the inventory)
+        from stockkit.testing.allocation_oracle import allocate_oracle
+
+        result = allocate_oracle(**arrays)
+    else:
+        result = allocate_arrays(**arrays)
     warehouses = codes["warehouses"]
     lines = _lines(orders)
     taken: list[list[tuple[str, int]]] = [[] for _ in lines]
