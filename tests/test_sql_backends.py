@@ -354,3 +354,26 @@ def test_the_postgres_sweep_skips_holds_another_transaction_has_locked(pg_inv, c
     assert [b.order_id for b in pg_inv.bookings(include_expired=True)] == [holds[0]]
     assert pg_inv.sweep_expired_holds() == 1
     assert pg_inv.verify().ok
+
+
+def test_the_postgres_sweep_skips_holds_whose_stock_a_booking_is_changing(pg_inv, clock, pg_url):
+    """A booking transaction holding a level row: the sweep leaves that level's holds for
+    later instead of waiting, and releases the others."""
+    import psycopg
+
+    holds = _expired_holds(pg_inv, clock, {"A": 2, "B": 3})
+    options = postgres.parse_url(pg_url)
+    with psycopg.connect(options.conninfo) as booking:  # a transaction, open until the block ends
+        booking.execute(f'SET search_path TO "{options.schema}"')
+        booking.execute("SELECT 1 FROM levels WHERE sku = 'A' FOR UPDATE")
+        sweeper = _postgres_inventory(pg_url, clock)
+        try:
+            started = time.monotonic()
+            assert sweeper.sweep_expired_holds(batch_size=2) == 3
+            assert time.monotonic() - started < 1, "the sweep waited for the booking's level row"
+        finally:
+            sweeper.close()
+        booking.rollback()
+    assert sorted(b.order_id for b in pg_inv.bookings(include_expired=True)) == sorted(holds[:2])
+    assert pg_inv.sweep_expired_holds() == 2
+    assert pg_inv.verify().ok

@@ -13,8 +13,9 @@ How it stays correct under concurrency:
 - serialization failures, deadlocks and lock timeouts become
   :class:`~stockkit.errors.TransactionConflict`, and the inventory runs the whole
   transaction again after a jittered pause;
-- the expiry sweep takes holds with ``FOR UPDATE SKIP LOCKED``, so it never blocks
-  bookings nor another sweep.
+- the expiry sweep takes holds and their level rows with ``FOR UPDATE SKIP LOCKED`` in
+  short batches, so it never waits for a booking or another sweep, and a booking waits
+  at most for one batch that releases holds of the same stock.
 
 URL options (query parameters, removed before connecting): ``schema`` (default
 ``public``), ``isolation`` (``read_committed`` or ``serializable``), ``pool_min`` and
@@ -362,9 +363,14 @@ class PostgresTransaction(SQLTransaction):
         return folded
 
     def expired_holds(self, now: dt.datetime, limit: int) -> list[Booking]:
+        # Lock the holds and their level rows, skipping any that another transaction holds
+        # (a booking of the same stock, another sweep): the sweep never waits for them,
+        # and its own level updates later in this transaction cannot wait either.
+        columns = ", ".join(f"b.{c.strip()}" for c in BOOKING_COLUMNS.split(","))
         rows = self._all(
-            f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE expires_at <= ? "
-            "ORDER BY expires_at, order_id, line_id, warehouse LIMIT ? FOR UPDATE SKIP LOCKED",
+            f"SELECT {columns} FROM bookings b JOIN levels l ON l.sku = b.sku AND l.warehouse = b.warehouse "
+            "WHERE b.expires_at <= ? ORDER BY b.expires_at, b.order_id, b.line_id, b.warehouse LIMIT ? "
+            "FOR UPDATE OF b, l SKIP LOCKED",
             (now, limit),
         )
         return [_ROWS.booking(r) for r in rows]
