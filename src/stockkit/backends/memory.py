@@ -29,13 +29,14 @@ from stockkit.model import (
     Level,
     Order,
     Product,
+    ProductStatus,
     Replenishment,
     Shipment,
     Sku,
     Transfer,
     Warehouse,
 )
-from stockkit.product_status import status_at
+from stockkit.product_status import EXPIRING, status_at
 from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level
 
 __all__ = ["MemoryStore", "MemoryTransaction", "stockkit_register_backends"]
@@ -55,6 +56,8 @@ class _Tables:
     skus: dict[tuple[str, str], Sku] = attrs.Factory(dict)
     # the products listing each SKU code, by code (tuples, replaced on write)
     products_by_sku: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    # codes of the products a date may move on (the status sweep looks at these alone)
+    dated_products: dict[str, None] = attrs.Factory(dict)
     estimates: dict[str, AvailabilityEstimate] = attrs.Factory(dict)
     levels: dict[LevelKey, Level] = attrs.Factory(dict)
     orders: dict[str, Order] = attrs.Factory(dict)
@@ -189,9 +192,21 @@ class MemoryTransaction:
 
     def insert_product(self, product: Product) -> None:
         self._insert(self._t.products, product.code, product, "product")
+        self._note_dates(product)
 
     def update_product(self, product: Product) -> None:
         self._set(self._t.products, product.code, product)
+        self._note_dates(product)
+
+    def _note_dates(self, product: Product) -> None:
+        """Keep ``dated_products`` to the products whose dates may still move them."""
+        movable = product.status in EXPIRING and (
+            product.expiration_date is not None
+            or (product.status is ProductStatus.SCHEDULED and product.display_date is not None))
+        if movable:
+            self._set(self._t.dated_products, product.code, None)
+        else:
+            self._delete(self._t.dated_products, product.code)
 
     def list_products(self) -> list[Product]:
         return [p for _, p in sorted(self._t.products.items())]
@@ -223,10 +238,11 @@ class MemoryTransaction:
 
     def advance_product_statuses(self, now: dt.datetime) -> int:
         moved = 0
-        for code, p in list(self._t.products.items()):
+        for code in list(self._t.dated_products):
+            p = self._t.products[code]
             status = status_at(p, now)
             if status is not p.status:
-                self._set(self._t.products, code, attrs.evolve(p, status=status))
+                self.update_product(attrs.evolve(p, status=status))
                 moved += 1
         return moved
 
