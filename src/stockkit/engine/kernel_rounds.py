@@ -278,6 +278,35 @@ class _State:
         return have_of
 
 
+def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, valid: np.ndarray,
+               empty: int) -> np.ndarray:
+    """Lines that must wait, when lines split and are their own units: the invalid ones,
+    and every valid line whose record an earlier waiting line might still draw on.
+
+    A waiting line may take from any candidate after its current one, from its own turn
+    on; a valid line is exact (and may settle now, even after its SKU's first event) when
+    no waiting line before it lists its record among those. Lines that wait make more
+    lines wait, so this runs to a fixed point. Lines of one (SKU, route) group share their
+    current candidate, so the records a group's waiting lines reach are one range.
+    """
+    waiting = ~valid
+    size = pb.ec_rec.shape[0] + 1
+    while True:
+        idx = np.flatnonzero(waiting)
+        first = np.full(size, _BIG, np.int64)
+        first[entry[idx[::-1]]] = A[idx[::-1]]          # earliest waiting line per current candidate
+        end = np.zeros(size, np.int64)
+        end[entry[idx]] = pb.ec_end[A[idx]]
+        cur = np.flatnonzero(first < _BIG)
+        owner, reach = expand(cur + 1, end[cur])
+        since = np.full(empty + 1, _BIG, np.int64)
+        np.minimum.at(since, pb.ec_rec[reach], first[cur][owner])
+        more = ~waiting & (A >= since[rec])
+        if not more.any():
+            return waiting
+        waiting |= more
+
+
 def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
     """Run the rounds; returns (records sorted, unfilled, reason), all in positions."""
     st = _State(pb, policy)
@@ -430,6 +459,9 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
                 frontier[sku[moved]] = A[moved]
             bad_line = unit_bad[useg]
             resolvable = (unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts))[useg]
+        elif policy.split and policy.fill is not Fill.ORDER:
+            bad_line = _unsettled(pb, A, entry, rec, valid, st.empty)
+            resolvable = A == frontier[sku]
         else:
             bad_line = A >= frontier[sku]
             resolvable = A == frontier[sku]
