@@ -20,6 +20,8 @@ soldout   the same processes, --soldout-attempts orders each against --soldout-s
           units: checks that exactly the stock was booked (no overselling)
 batch     one place_order with --batch-lines lines over --batch-skus SKUs x 3 warehouses
           (first two warehouses short, so lines split); times that one call
+wave      one place_orders with the same lines in orders of 1-3 lines (each order whole
+          or refused); times that one call
 verify    verify() over --verify-entries ledger entries (SQL backends); the ledger is
           built through the API with import_levels in batches of 50,000 rows, and the
           build time is reported separately
@@ -50,7 +52,7 @@ from stockkit.errors import InsufficientStock, TransactionConflict
 from stockkit.testing.backends import postgres_unavailable_reason, postgres_url, temporary_postgres_schema
 
 BACKENDS = ("memory", "sqlite", "postgresql")
-OPERATIONS = ("single", "hot", "soldout", "batch", "verify")
+OPERATIONS = ("single", "hot", "soldout", "batch", "wave", "verify")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 HOT_SKU = "hot"
 PLENTY = 10**9
@@ -195,6 +197,24 @@ def bench_batch(url: str, lines: int, skus: int, seed: int) -> dict[str, Any]:
     return {"value": elapsed, "lines": lines, "bookings": len(placement.bookings), "verify_ok": ok}
 
 
+def bench_wave(url: str, lines: int, skus: int, seed: int) -> dict[str, Any]:
+    """One place_orders call: ``lines`` lines in orders of 1-3 lines, whole or refused."""
+    with stockkit.open(url) as inv:
+        order = prepare_batch(inv, lines, skus, seed)
+        rng = random.Random(seed)
+        orders, at = [], 0
+        while at < len(order):
+            size = rng.randint(1, 3)
+            lines_of = {sku: q for sku, q in order[at:at + size]}  # one line per SKU in an order
+            orders.append((f"o{len(orders)}", "web", list(lines_of.items())))
+            at += size
+        start = time.perf_counter()
+        wave = inv.place_orders(orders)
+        elapsed = time.perf_counter() - start
+        ok = inv.verify().ok
+    return {"value": elapsed, "orders": len(orders), "placed": len(wave.placed), "verify_ok": ok}
+
+
 # -- 4. verify over a large ledger ------------------------------------------------------------
 def build_ledger(inv: stockkit.Inventory, entries: int, seed: int, chunk: int = 50_000) -> dict[str, Any]:
     """About ``entries`` ledger entries through the API: import_levels rounds over
@@ -234,6 +254,7 @@ UNITS = {
     "hot": ("hot SKU, {procs} processes", "orders/s"),
     "soldout": ("hot SKU sells out, {procs} processes", "attempts/s"),
     "batch": ("one order of {batch_lines:,} lines", "s"),
+    "wave": ("place_orders, {batch_lines:,} lines", "s"),
     "verify": ("verify() over {verify_entries:,} entries", "s"),
     "verify_build": ("  building that ledger (API)", "s"),
 }
@@ -255,6 +276,8 @@ def measure(operation: str, backend: str, args: argparse.Namespace) -> list[dict
                 samples.append(bench_soldout(url, args.procs, args.soldout_attempts, args.soldout_stock))
             elif operation == "batch":
                 samples.append(bench_batch(url, args.batch_lines, args.batch_skus, args.seed + i))
+            elif operation == "wave":
+                samples.append(bench_wave(url, args.batch_lines, args.batch_skus, args.seed + i))
     return samples
 
 
