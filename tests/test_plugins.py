@@ -218,6 +218,44 @@ def test_the_built_in_backend_is_registered_under_its_module_name():
     assert inv.plugins.project_name == "stockkit"
 
 
+def test_a_built_in_passed_again_is_registered_once():
+    import stockkit.backends.sqlite
+
+    inv = stockkit.open("memory://", plugins=[stockkit.backends.sqlite], autoload_plugins=False)
+
+    names = [name for name, _ in inv.plugins.list_name_plugin()]
+    assert names.count("stockkit.backends.sqlite") == 1
+    assert len(names) == len(stockkit.open(autoload_plugins=False).plugins.get_plugins())
+
+
+def test_a_plugin_passed_twice_is_registered_once_and_runs_once():
+    plugin = CountingPlugin()
+
+    inv = stockkit.open("counting://", plugins=[plugin, plugin], autoload_plugins=False)
+
+    assert sum(p is plugin for p in inv.plugins.get_plugins()) == 1
+    assert [store.url for store in plugin.opened] == ["counting://"]
+
+
+def test_another_object_under_a_registered_name_is_a_plugin_error():
+    import types
+
+    impostor = types.ModuleType("stockkit.backends.sqlite")
+
+    with pytest.raises(PluginError, match=r"registered under the name 'stockkit.backends.sqlite' already"):
+        stockkit.open("memory://", plugins=[impostor], autoload_plugins=False)
+
+
+def test_an_implementation_pluggy_refuses_is_a_plugin_error():
+    class Wrong:
+        @stockkit.hookimpl
+        def stockkit_register_backends(self, register, extra):  # an argument the hook has not
+            """Never called."""
+
+    with pytest.raises(PluginError, match="cannot be registered"):
+        stockkit.open("memory://", plugins=[Wrong()], autoload_plugins=False)
+
+
 # -- autoloading entry points ------------------------------------------------------------
 
 

@@ -106,7 +106,9 @@ def open(  # noqa: A001 - the entry point is deliberately named like the builtin
         clock: returns the current time as an aware datetime; tests pass a fake one.
         actor: who the ledger records for calls that name no actor.
         plugins: plugin objects (modules or instances with ``@stockkit.hookimpl``
-            functions) to register on this inventory only.
+            functions) to register on this inventory only; one registered already
+            (a built-in, an installed one) is skipped, another object under a
+            registered name is a :class:`~stockkit.errors.PluginError`.
         autoload_plugins: load plugins from the ``stockkit`` entry-point group;
             ``None`` follows ``STOCKKIT_DISABLE_PLUGIN_AUTOLOAD``.
         blocked_plugins: names of plugins never to register.

@@ -26,18 +26,18 @@ from stockkit.errors import PluginError, UnknownBackend, UnknownPluginKey
 from stockkit.store import Store
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
-    "DEFAULT_PLUGINS",
     "AUTOLOAD_ENV",
     "BLOCKED_ENV",
-    "make_plugin_manager",
-    "backend_factories",
-    "open_store",
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
     "LowStockAction",
-    "low_stock_actions",
-    "inventory_engines",
-    "require_key",
+    "backend_factories",
     "implementations",
+    "inventory_engines",
+    "low_stock_actions",
+    "make_plugin_manager",
+    "open_store",
+    "require_key",
 ]
 
 #: The entry-point group third-party plugins are published under.
@@ -87,8 +87,28 @@ def make_plugin_manager(
                 f"block the plugin by name with {BLOCKED_ENV} or set {AUTOLOAD_ENV}=1"
             ) from exc
     for plugin in plugins:
-        manager.register(plugin)
+        _register_given(manager, plugin)
     return manager
+
+
+def _register_given(manager: pluggy.PluginManager, plugin: object) -> None:
+    """Register a plugin passed to :func:`stockkit.open`. The very same object registered
+    already (a built-in such as ``stockkit.backends.sqlite``, an installed plugin, or one
+    given twice) is skipped: it is in. Another object under a registered name is a
+    :class:`~stockkit.errors.PluginError`."""
+    if manager.is_registered(plugin):
+        return
+    name = manager.get_canonical_name(plugin)
+    if manager.has_plugin(name):
+        raise PluginError(
+            f"another plugin is registered under the name {name!r} already: {manager.get_plugin(name)!r}, "
+            f"so {plugin!r} cannot be too (a reloaded module is a new object); pass the registered one, or "
+            f"give the new plugin another name (a module's name, a class instance's id)"
+        )
+    try:
+        manager.register(plugin)
+    except (ValueError, pluggy.PluginValidationError) as exc:  # pluggy's checks of the implementations
+        raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from exc
 
 
 def backend_factories(manager: pluggy.PluginManager) -> dict[str, hookspecs.BackendFactory]:
