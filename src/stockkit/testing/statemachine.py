@@ -5,7 +5,8 @@ that drives random sequences of every stock operation (levels, orders, holds, th
 sweeps, releases, shipments, transfers, replenishments, warehouse activation, deletion and
 re-creation, channel links, ledger pruning, idempotent repeats) and of the catalogue
 (product status and dates, publishing, the status sweep, SKU flags, inventory
-configurations with order rules, back orders and low-stock actions) against a real
+configurations with order rules, back orders and low-stock actions, availability
+estimates) against a real
 :class:`stockkit.Inventory` and against :class:`InventoryModel`, a plain-Python model of
 what DOMAIN.md says stockkit does. After every step it checks that the two agree and that
 the inventory keeps its promises::
@@ -31,8 +32,8 @@ The checks after every step (the ``@invariant`` methods):
 - every level equals the model (``booked`` without expired holds);
 - per level, the ledger's deltas add up to the stored ``on_hand``, ``safety``, ``incoming``,
   and ``booked`` plus the units of expired holds not yet swept;
-- bookings (expired ones too), orders, shipments, transfers, replenishments, products and
-  SKU flags equal the model, and :meth:`stockkit.Inventory.verify` reports no discrepancy;
+- bookings (expired ones too), orders, shipments, transfers, replenishments, products,
+  SKU flags and availability estimates equal the model, and :meth:`stockkit.Inventory.verify` reports no discrepancy;
 - available is negative only for SKUs that were back-ordered.
 
 After every successful operation the low-stock action ``"record"`` (registered by the
@@ -84,6 +85,9 @@ SKUS = ("CAP", "MUG", "TEE-M", "TEE-S")
 PRODUCTS: dict[str, tuple[str, ...]] = {"mug": ("MUG",), "tee": ("TEE-M", "TEE-S")}
 #: The low-stock action the machine registers: it records each run.
 RECORD = "record"
+#: The keys of the availability estimates the machine stores (products are assigned
+#: them, and sometimes one not stored yet, which must be refused).
+ESTIMATES = ("3-5d", "week")
 #: The warehouses the setup creates: ``ams`` and ``ber`` active, ``cph`` inactive at first;
 #: all three have a location, so rules can toggle any of them.
 WAREHOUSES = ("ams", "ber", "cph")
@@ -232,6 +236,8 @@ class InventoryModel:
     transfers: dict[str, ModelTransfer] = attrs.Factory(dict)
     replenishments: dict[str, ModelReplenishment] = attrs.Factory(dict)
     products: dict[str, ModelProduct] = attrs.Factory(dict)
+    #: Availability estimates: key -> (label, priority).
+    estimates: dict[str, tuple[str, int]] = attrs.Factory(dict)
     #: SKUs that were booked beyond stock (back orders): only their available may be negative.
     back_ordered: set[str] = attrs.Factory(set)
 
@@ -495,7 +501,12 @@ class InventoryModel:
         return back_orders
 
     def update_product(self, code: str, **changes: Any) -> None:
-        """Change a product's status, dates or configuration (no state is refused)."""
+        """Change a product's status, dates or configuration; a configuration naming an
+        availability estimate that is not stored is refused."""
+        config = changes.get("config")
+        if config is not None and config.availability_estimate is not None \
+                and config.availability_estimate not in self.estimates:
+            raise Refused(errors.UnknownEstimate, f"no estimate {config.availability_estimate!r}")
         for name, value in changes.items():
             setattr(self.products[code], name, value)
 
@@ -762,6 +773,7 @@ _configs = st.builds(
     max_order_quantity=_mostly(st.just(10000), st.sampled_from([0, 4]), one_in=4),
     allowed_order_quantities=_mostly(st.just(()), st.just((2, 4, 6)), one_in=5),
     multiple_order_quantity=_mostly(st.just(1), st.just(2), one_in=5),
+    availability_estimate=_mostly(st.none(), st.sampled_from(ESTIMATES), one_in=3),
 )
 _offsets = st.sampled_from([None, None, -10, 0, 5, 30])
 """Minutes from now of a product date (``None``: no date)."""
@@ -812,6 +824,7 @@ class InventoryStateMachine(RuleBasedStateMachine):
             [inv.get_order(o) for o in sorted(self.model.orders)],
             inv.products(),
             inv.skus(),
+            inv.availability_estimates(),
         )
 
     def run(
@@ -1093,6 +1106,22 @@ class InventoryStateMachine(RuleBasedStateMachine):
                  lambda m: m.update_product(product, config=config),
                  lambda k: self.inv.update_product(product, config=config, idempotency_key=k),
                  keyed=keyed)
+
+    @rule(key=st.sampled_from(ESTIMATES), label=st.sampled_from(["3-5 days", "a week"]),
+          priority=st.integers(0, 2), keyed=st.booleans())
+    def put_estimate(self, key: str, label: str, priority: int, keyed: bool) -> None:
+        """Create or change a named availability estimate."""
+
+        def model_step(m: InventoryModel) -> tuple[str, str, int]:
+            m.estimates[key] = (label, priority)
+            return key, label, priority
+
+        done = self.run(f"put_availability_estimate({key!r}, {label!r}, priority={priority})", model_step,
+                        lambda k: self.inv.put_availability_estimate(key, label, priority=priority,
+                                                                     idempotency_key=k),
+                        keyed=keyed)
+        if done:
+            assert (done[1].key, done[1].label, done[1].priority) == done[0]
 
     # -- orders and holds -----------------------------------------------------------------
     def _place(self, data: st.DataObject, channel: str, ttl: dt.timedelta | None, keyed: bool) -> None:
@@ -1498,6 +1527,11 @@ class InventoryStateMachine(RuleBasedStateMachine):
             code: (p.status, p.display_date, p.expiration_date, p.config) for code, p in m.products.items()}
         assert {(s.product, s.code): (s.published, s.purchasable) for s in inv.skus()} == {
             (code, sku): (p.published[sku], p.purchasable[sku]) for code, p in m.products.items() for sku in p.skus}
+        estimates = inv.availability_estimates()
+        assert [(e.key, e.label, e.priority) for e in estimates] == sorted(
+            ((k, label, priority) for k, (label, priority) in m.estimates.items()), key=lambda e: (e[2], e[0]))
+        for e in estimates:
+            assert inv.get_availability_estimate(e.key) == e
 
 
 def inventory_state_machine(

@@ -4,8 +4,11 @@ operation leave the backend exactly where :class:`~stockkit.testing.InventoryMod
 :class:`StateMachinePromises` runs :func:`~stockkit.testing.inventory_state_machine` with
 a new, empty store (the ``new_store_url`` fixture) for every sequence hypothesis tries.
 What it checks after every step is listed in :mod:`stockkit.testing.statemachine`: levels,
-summaries, bookings, orders, shipments, transfers and replenishments equal the model's,
-the ledger adds up, ``verify()`` is clean, and a refused call changes nothing.
+summaries, bookings, orders, shipments, transfers and replenishments equal the model's, and
+so do products, SKU flags and availability estimates (the store's catalogue methods,
+``catalogue``, ``advance_product_statuses`` and the estimate methods, are exercised by every
+stock change, the status sweep and the estimate rules); the ledger adds up, ``verify()`` is
+clean, and a refused call changes nothing.
 
 A backend whose stores are slow to create can lower the budget with
 :attr:`StateMachinePromises.state_machine_settings`::
