@@ -123,6 +123,60 @@ def test_a_threshold_change_alone_is_not_a_crossing(stocked, recorder):
     assert recorder.runs == []
 
 
+# -- hold expiries: a rise nobody made, reported once by the next write of the SKU -------
+
+
+def test_a_hold_expiring_is_reported_back_in_stock_by_the_sweep_once(stocked, recorder, clock):
+    stocked.hold("cart", "web", [("TEE-M", 13)], ttl=MINUTES)   # 17 -> 4: low
+    clock.advance(MINUTES)                                       # the hold expires: 4 -> 17
+    assert stocked.available("TEE-M") == 17
+    assert kinds(recorder) == ["low_stock"]                      # nobody has seen it yet
+
+    assert stocked.sweep_expired_holds() == 2                    # its bookings at ams and ber
+    assert recorder.events[-1] == ("back_in_stock", "TEE-M", 4, 17)
+    stocked.sweep_expired_holds()
+    stocked.place_order("o-1", "web", [("TEE-M", 1)])            # 17 -> 16: nothing
+    assert kinds(recorder) == ["low_stock", "back_in_stock"]
+    assert len(recorder.runs) == 1
+
+
+def test_a_change_after_a_hold_expired_reports_the_expiry_first_and_the_sweep_not_again(
+    stocked, recorder, clock
+):
+    stocked.hold("cart", "web", [("TEE-M", 13)], ttl=MINUTES)   # 17 -> 4: low
+    clock.advance(MINUTES)                                       # 4 -> 17, unseen
+    stocked.place_order("o-1", "web", [("TEE-M", 12)])           # sees 4 -> 17, then 17 -> 5
+
+    assert recorder.events[1:] == [("back_in_stock", "TEE-M", 4, 17), ("low_stock", "TEE-M", 17, 5)]
+    assert [(e.before, e.after) for e in recorder.runs] == [(17, 4), (17, 5)]
+    stocked.sweep_expired_holds()
+    assert len(recorder.events) == 3
+
+
+def test_a_change_of_another_sku_or_a_failed_one_does_not_see_the_expiry(stocked, recorder, clock):
+    stocked.hold("cart", "web", [("TEE-M", 13)], ttl=MINUTES)
+    clock.advance(MINUTES)
+    stocked.place_order("o-1", "web", [("MUG", 1)])
+    with pytest.raises(InsufficientStock):
+        stocked.place_order("o-2", "web", [("TEE-M", 18)])
+    assert kinds(recorder) == ["low_stock"]
+
+    stocked.sweep_expired_holds()
+    assert kinds(recorder) == ["low_stock", "back_in_stock"]
+
+
+def test_only_expiries_after_the_skus_last_write_are_unseen(stocked, recorder, clock):
+    stocked.hold("a", "web", [("TEE-M", 6)], ttl=MINUTES)        # 17 -> 11
+    stocked.hold("b", "web", [("TEE-M", 7)], ttl=3 * MINUTES)    # 11 -> 4: low
+    clock.advance(2 * MINUTES)                                   # a expires: 4 -> 10, unseen
+    stocked.adjust("TEE-M", "ams", -1, "broken")                 # sees 4 -> 10, then 10 -> 9
+    clock.advance(2 * MINUTES)                                   # b expires: 9 -> 16, no crossing
+    stocked.sweep_expired_holds()                                # a was seen already: 9 -> 16
+
+    assert recorder.events == [("low_stock", "TEE-M", 11, 4), ("back_in_stock", "TEE-M", 4, 10)]
+    assert stocked.available("TEE-M") == 16
+
+
 def test_every_product_sharing_the_sku_judges_with_its_own_threshold(stocked, recorder):
     stocked.create_product("tee-b2b", "T-shirt B2B", status="approved",
                            config=InventoryConfig(low_stock_threshold=10, low_stock_action="record"))

@@ -13,8 +13,20 @@ Crossings are judged per product (each product has its own threshold):
 - out of stock: ``before > 0 >= after``;
 - back in stock: ``before <= threshold < after``.
 
-A threshold change alone is not a crossing; neither is time passing (a hold that expires
-frees its units silently; the next change of the SKU starts from the freed quantity).
+A threshold change alone is not a crossing (the next change is judged by the new
+threshold).
+
+A hold that expires raises the available quantity by itself, with no transaction to see
+it. Its crossing (back in stock, the only one a rise can make) is reported by the first
+transaction that writes the SKU after the expiry: the hold sweep
+(:meth:`~stockkit.Inventory.sweep_expired_holds`), or any other change of the SKU, which
+then reports the expiry's crossing before its own. Which expired holds no transaction has
+seen yet is told by time: those that expired after the SKU's newest ledger entry (a
+transaction writes its SKUs' entries at its own time, when it saw every hold expired by
+then). So each expiry's crossing is reported once, late by at most the time to the next
+write of the SKU, with the event's ``at`` the time it is reported. The extra reads (the
+SKU's newest ledger entry, and its expired holds at that time) happen only for SKUs that
+have unswept expired holds, so a frequent sweep keeps them rare.
 
 >>> import datetime as dt
 >>> from stockkit.model import StockEventKind
@@ -33,9 +45,9 @@ import attrs
 
 from stockkit.catalogue import CatalogueEntry
 from stockkit.model import StockEvent, StockEventKind
-from stockkit.store import Change, LevelKey, Transaction
+from stockkit.store import Change, LedgerQuery, LevelKey, Transaction
 
-__all__ = ["crossings", "company_available", "StockWatch", "WatchedTransaction", "PluginFailure"]
+__all__ = ["PluginFailure", "StockWatch", "WatchedTransaction", "company_available", "crossings", "unseen_expiries"]
 
 
 def crossings(
@@ -56,8 +68,16 @@ def crossings(
 def company_available(tx: Transaction, skus: Sequence[str], now: dt.datetime) -> dict[str, int]:
     """Each SKU's available quantity over every active warehouse at ``now`` (expired holds
     not counted), in two store reads."""
+    return _company_stock(tx, skus, now)[0]
+
+
+def _company_stock(
+    tx: Transaction, skus: Sequence[str], now: dt.datetime
+) -> tuple[dict[str, int], dict[str, list[LevelKey]]]:
+    """Each SKU's company-wide available quantity at ``now``, and the active levels of the
+    SKUs that have unswept expired holds there."""
     if not skus:
-        return {}
+        return {}, {}
     active = [w.code for w in tx.list_warehouses(active=True)]
     keys = [(s, w) for s in sorted(skus) for w in active]
     levels = tx.get_levels(keys)
@@ -65,7 +85,20 @@ def company_available(tx: Transaction, skus: Sequence[str], now: dt.datetime) ->
     totals = dict.fromkeys(skus, 0)
     for key, level in levels.items():
         totals[key[0]] += level.available + expired.get(key, 0)
-    return totals
+    with_expired: dict[str, list[LevelKey]] = {}
+    for key in expired:
+        with_expired.setdefault(key[0], []).append(key)
+    return totals, with_expired
+
+
+def unseen_expiries(tx: Transaction, sku: str, keys: Sequence[LevelKey], now: dt.datetime) -> int:
+    """Units of the SKU's unswept holds at the levels ``keys`` that expired by ``now`` but
+    after the SKU's newest ledger entry: expiries no transaction has seen yet."""
+    newest = tx.ledger(LedgerQuery(sku=sku, limit=1))
+    expired = sum(tx.expired_holds_by_level(keys, now).values())
+    if not newest:
+        return expired
+    return expired - sum(tx.expired_holds_by_level(keys, newest[0].at).values())
 
 
 class StockWatch:
@@ -87,6 +120,8 @@ class StockWatch:
         self._lookup = lookup
         self._entries: dict[str, list[CatalogueEntry]] = {}
         self._before: dict[str, int] = {}
+        self._unseen: dict[str, int] = {}
+        self._written: set[str] = set()
 
     def touch(self, skus: Iterable[str]) -> dict[str, list[CatalogueEntry]]:
         """Note the SKUs about to change, read the availability of the new catalogue ones,
@@ -97,20 +132,38 @@ class StockWatch:
             found = self._lookup(self._tx, new)
             for sku in new:
                 self._entries[sku] = found.get(sku, [])
-            self._before.update(company_available(self._tx, [s for s in new if self._entries[s]], self._now))
+            available, with_expired = _company_stock(self._tx, [s for s in new if self._entries[s]], self._now)
+            self._before.update(available)
+            for sku, keys in with_expired.items():
+                self._unseen[sku] = unseen_expiries(self._tx, sku, keys, self._now)
         return {s: self._entries[s] for s in wanted}
 
+    def write(self, skus: Iterable[str]) -> None:
+        """Note SKUs about to be written (a ledger entry each): the transaction then
+        reports their unseen hold expiries too."""
+        skus = set(skus)
+        self.touch(skus)
+        self._written |= skus
+
     def events(self) -> list[StockEvent]:
-        """The events the transaction caused so far (read at the end of its work)."""
+        """The events the transaction caused so far (read at the end of its work): for
+        each written SKU, the crossing of its unseen hold expiries first, then for every
+        touched SKU the crossings of the transaction's own change."""
         after = company_available(self._tx, sorted(self._before), self._now)
-        return [
-            event
-            for sku, before in sorted(self._before.items())
-            for entry in self._entries[sku]
-            for event in crossings(entry.product.code, sku, before=before, after=after[sku],
-                                   threshold=entry.rules.low_stock_threshold,
-                                   action=entry.rules.low_stock_action, at=self._now)
-        ]
+        events = []
+        for sku, before in sorted(self._before.items()):
+            unseen = self._unseen.get(sku, 0) if sku in self._written else 0
+            for start, end in ((before - unseen, before), (before, after[sku])):
+                if start == end:
+                    continue
+                events.extend(
+                    event
+                    for entry in self._entries[sku]
+                    for event in crossings(entry.product.code, sku, before=start, after=end,
+                                           threshold=entry.rules.low_stock_threshold,
+                                           action=entry.rules.low_stock_action, at=self._now)
+                )
+        return events
 
 
 class WatchedTransaction:
@@ -138,7 +191,7 @@ class WatchedTransaction:
 
     def apply(self, changes: Sequence[Change], *, at: dt.datetime, actor: str | None) -> Any:
         """Note the changed SKUs, then apply the changes."""
-        self._watch.touch(c.sku for c in changes)
+        self._watch.write(c.sku for c in changes)
         return self._tx.apply(changes, at=at, actor=actor)
 
 

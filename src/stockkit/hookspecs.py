@@ -29,18 +29,18 @@ if TYPE_CHECKING:
     from stockkit.inventory import Inventory
 
 __all__ = [
-    "hookspec",
-    "hookimpl",
     "BackendFactory",
+    "InventoryEngine",
     "LowStockActionFunction",
     "RegisterLowStockAction",
-    "InventoryEngine",
+    "hookimpl",
+    "hookspec",
+    "stockkit_estimate_availability",
+    "stockkit_plugin_failed",
     "stockkit_register_backends",
+    "stockkit_register_inventory_engines",
     "stockkit_register_low_stock_actions",
     "stockkit_stock_event",
-    "stockkit_plugin_failed",
-    "stockkit_estimate_availability",
-    "stockkit_register_inventory_engines",
 ]
 
 #: Marks a function in this module as a hook specification.
@@ -116,7 +116,9 @@ def stockkit_stock_event(inventory: Inventory, event: StockEvent) -> None:
     Called once per event, after the change that caused it has been committed (and after
     the product's low-stock action, for a low-stock event), outside any transaction.
     ``event`` is a :class:`~stockkit.model.StockEvent` whose ``kind`` says which crossing
-    happened; ``inventory`` is the inventory that made the change. Every listener is
+    happened; ``inventory`` is the inventory that made the change. A hold expiring is
+    a change no transaction sees: its ``back_in_stock`` comes with the next write of the
+    SKU (the hold sweep, or any change of it), once (see :mod:`stockkit.events`). Every listener is
     called even when one raises; a listener's exception is reported
     (:func:`stockkit_plugin_failed`), never raised to the caller of the change. Return
     nothing.
