@@ -22,7 +22,7 @@ from stockkit.plugins import require_key
 from stockkit.product_status import why_not_purchasable
 from stockkit.store import Transaction
 
-__all__ = ["CatalogueEntry", "rules_of", "catalogue_entries", "governing_entry"]
+__all__ = ["CatalogueEntry", "catalogue_entries", "governing_entry", "rules_of"]
 
 
 @attrs.frozen

@@ -21,7 +21,7 @@ import datetime as dt
 
 from stockkit.model import Product, ProductStatus, Sku
 
-__all__ = ["EXPIRING", "status_at", "published_status", "is_purchasable", "why_not_purchasable"]
+__all__ = ["EXPIRING", "is_purchasable", "published_status", "status_at", "why_not_purchasable"]
 
 #: Statuses a product leaves for ``expired`` once its expiration date has passed.
 EXPIRING = (ProductStatus.APPROVED, ProductStatus.SCHEDULED)

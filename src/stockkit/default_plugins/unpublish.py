@@ -14,7 +14,7 @@ from stockkit.model import StockEvent
 if TYPE_CHECKING:
     from stockkit.inventory import Inventory
 
-__all__ = ["unpublish", "stockkit_register_low_stock_actions"]
+__all__ = ["stockkit_register_low_stock_actions", "unpublish"]
 
 
 def unpublish(inventory: Inventory, event: StockEvent) -> None:

@@ -14,14 +14,14 @@ import stockkit
 from stockkit import Estimate, StockEvent
 
 __all__ = [
-    "REORDER_QUANTITY",
-    "LEAD_TIME",
     "EVENTS",
+    "LEAD_TIME",
+    "REORDER_QUANTITY",
     "SUPPLIER_LEAD_TIMES",
     "reorder",
+    "stockkit_estimate_availability",
     "stockkit_register_low_stock_actions",
     "stockkit_stock_event",
-    "stockkit_estimate_availability",
 ]
 
 #: Units a re-order asks for.
