@@ -221,6 +221,26 @@ def test_a_failing_action_or_listener_is_reported_and_undoes_nothing(stocked, re
     assert kinds(recorder) == ["low_stock"]                   # the other listener still heard it
 
 
+class BrokenRegistry:
+    """A plugin whose low-stock action registration raises."""
+
+    @stockkit.hookimpl
+    def stockkit_register_low_stock_actions(self, register):
+        raise RuntimeError("registry bug")
+
+
+def test_an_action_registry_that_raises_after_the_commit_is_reported_and_undoes_nothing(stocked, recorder):
+    stocked.plugins.register(BrokenRegistry())
+
+    with pytest.warns(PluginFailureWarning, match="registry bug"):
+        stocked.place_order("o-1", "web", [("TEE-M", 12)])     # 17 -> 5: low
+
+    assert stocked.available("TEE-M") == 5
+    assert stocked.verify().ok
+    assert [(f.during, str(f.error)) for f in recorder.failures] == [("low-stock action 'record'", "registry bug")]
+    assert recorder.runs == [] and kinds(recorder) == ["low_stock"]   # the listeners still heard it
+
+
 def test_an_action_whose_plugin_is_gone_is_reported(stocked, recorder):
     stocked.plugins.unregister(recorder)
     stocked.plugins.register(watcher := Recorder())

@@ -43,14 +43,15 @@ def dispatch(inventory: Inventory, events: Sequence[StockEvent]) -> None:
     actions = None
     for event in events:
         if event.kind is StockEventKind.LOW_STOCK and event.action is not None:
-            if actions is None:
-                actions = low_stock_actions(inventory.plugins)
             during = f"low-stock action {event.action!r}"
             try:
+                if actions is None:  # a plugin's registration hook may raise too
+                    actions = low_stock_actions(inventory.plugins)
                 action = require_key(actions, "low-stock action", event.action)
                 action.run(inventory, event)
             except Exception as exc:  # noqa: BLE001 - a failing action is reported, never raised
-                report(inventory, PluginFailure(_plugin_of(inventory, actions.get(event.action)), during, exc, event))
+                plugin = _plugin_of(inventory, (actions or {}).get(event.action))
+                report(inventory, PluginFailure(plugin, during, exc, event))
         for name, listener in implementations(inventory.plugins.hook.stockkit_stock_event):
             try:
                 listener(inventory=inventory, event=event)
