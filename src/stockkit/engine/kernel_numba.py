@@ -3,11 +3,12 @@
 A first-come-first-served loop over lines in service order, compiled by numba, walking
 each line's candidate records (see :mod:`stockkit.engine.problem`). It is the same
 algorithm as the definition, so it is exact by construction, and fast because it is
-compiled. Importing this module needs numba; :func:`available` says whether it is there.
+compiled. numba is imported on first use; :func:`available` says whether it is installed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -17,15 +18,11 @@ from stockkit.engine.problem import LazyNearest, Problem
 
 __all__ = ["allocate_compiled", "available"]
 
-try:  # pragma: no cover - exercised when the extra is installed
-    import numba
-except ImportError:  # pragma: no cover
-    numba = None
-
 
 def available() -> bool:
-    """Whether numba can be imported here."""
-    return numba is not None
+    """Whether numba is installed here (it is imported on first use, not before: importing
+    numba takes longer than importing the rest of stockkit)."""
+    return importlib.util.find_spec("numba") is not None
 
 
 def _skip(nxt, stock, ec_rec, e):  # pragma: no cover - compiled
@@ -90,11 +87,6 @@ def _nearer(i, a, b, keys, ties, ec_wh, start, lp1, lc1, ll1, wp2, wc2, wl2):  #
     return ties[a] < ties[b]
 
 
-if numba is not None:
-    _skip = numba.njit(cache=True, nogil=True)(_skip)
-    _take = numba.njit(cache=True, nogil=True)(_take)
-    _gather = numba.njit(cache=True, nogil=True)(_gather)
-    _nearer = numba.njit(cache=True, nogil=True)(_nearer)
 
 _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
 
@@ -330,9 +322,14 @@ def _unit_vectors(lat: np.ndarray, cos_lat: np.ndarray, lon: np.ndarray) -> tupl
 def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     """Run the compiled loop; returns (records sorted, unfilled, reason) in positions, like
     :func:`~stockkit.engine.kernel_rounds.allocate_rounds`."""
-    global _compiled
+    global _compiled, _skip, _take, _gather, _nearer
     if _compiled is None:
-        _compiled = numba.njit(cache=True, nogil=True)(_loop)
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        # the helpers first: the loop picks up whatever these names hold when it compiles
+        _skip, _take, _gather, _nearer = jit(_skip), jit(_take), jit(_gather), jit(_nearer)
+        _compiled = jit(_loop)
     n = pb.qty.shape[0]
     cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
     fill = {Fill.PARTIAL: 0, Fill.LINE: 1, Fill.ORDER: 2}[policy.fill]
