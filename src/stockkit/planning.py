@@ -335,6 +335,10 @@ def _result_arrays(plans: Sequence[OrderPlan], codes: Mapping[str, list[str]]) -
     )
 
 
+#: Waves of at least this many lines may use the compiled kernel (when numba is installed).
+_COMPILED_FROM_LINES = 20_000
+
+
 def _demand(orders: Sequence[OrderRequest]) -> dict[str, int]:
     """Units of each SKU the wave asks for."""
     demand: dict[str, int] = {}
@@ -362,7 +366,10 @@ def plan_wave(
 
         result = allocate_oracle(**arrays)
     else:
-        result = allocate_arrays(**arrays)
+        # numba pays for its import and compiled-code load only on big waves; a shop's
+        # everyday orders stay on numpy, so the first order of a process is quick too
+        kernel = "auto" if len(arrays["line_sku"]) >= _COMPILED_FROM_LINES else "numpy"
+        result = allocate_arrays(**arrays, kernel=kernel)
     warehouses = codes["warehouses"]
     lines = _lines(orders)
     taken: list[list[tuple[str, int]]] = [[] for _ in lines]
