@@ -13,7 +13,7 @@ from stockkit.engine.kernel_intervals import (
     route_classes,
     service_keys,
 )
-from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups
+from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups, sorted_by
 from stockkit.engine.policy import (
     AllocationArrays,
     Fill,
@@ -128,5 +128,5 @@ def allocate_arrays(
     line_reason[pb.seq] = reason
     lines = pb.seq[pos]
     # records come sorted by position; the contract sorts them by input line
-    by_line = np.argsort(lines, kind="stable")
+    by_line = sorted_by(lines)
     return AllocationArrays(lines[by_line], wh[by_line], qty[by_line], bo[by_line], line_unfilled, line_reason)

@@ -30,7 +30,7 @@ import numpy as np
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
 from stockkit.engine.problem import Problem, expand
 
-__all__ = ["Records", "allocate_rounds", "order_sku_groups"]
+__all__ = ["Records", "allocate_rounds", "order_sku_groups", "sorted_by"]
 
 # plan kinds
 _TAKE, _BACKORDER, _FAIL, _DONE = 0, 1, 2, 3
@@ -67,7 +67,7 @@ def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(new), np.cumsum(new) - 1
 
 
-def _sorted_by(keys: np.ndarray) -> np.ndarray:
+def sorted_by(keys: np.ndarray) -> np.ndarray:
     """Stable argsort of non-negative ``keys`` with one packed ``np.sort`` when it fits."""
     n = keys.shape[0]
     if n == 0:
@@ -90,7 +90,7 @@ def order_sku_groups(pb: Problem) -> tuple[np.ndarray, np.ndarray]:
     n = pb.qty.shape[0]
     n_skus = int(pb.sku.max()) + 1 if n else 1
     key = pb.order * n_skus + pb.sku
-    by = _sorted_by(key)
+    by = sorted_by(key)
     starts, seg = _segments(key[by])
     rank = np.empty(n, np.int64)
     rank[by] = np.arange(n) - starts[seg]
@@ -434,7 +434,7 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
         take = kind == _TAKE
         rec = np.where(take, ec_rec[np.where(take, entry, -1)], empty)
         demand = np.where(take, pb.qty[A], 0)
-        by_rec = _sorted_by(rec)
+        by_rec = sorted_by(rec)
         rec_sorted = rec[by_rec]
         dem_sorted = demand[by_rec]
         rs, rseg = _segments(rec_sorted)

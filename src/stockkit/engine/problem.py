@@ -159,8 +159,9 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False) -> Problem:
     ec_rec, ec_rank = g_rec, g_rank
     first_wh = rc.route_wh[cls, 0]
 
-    lat, lon = inp.line_lat[seq], inp.line_lon[seq]
-    located = np.flatnonzero(~np.isnan(lat)) if inp.policy.route is RouteOrder.NEAREST else np.zeros(0, np.int64)
+    nearest = inp.policy.route is RouteOrder.NEAREST
+    lat, lon = (inp.line_lat[seq], inp.line_lon[seq]) if nearest else (inp.line_lat, inp.line_lon)
+    located = np.flatnonzero(~np.isnan(lat)) if nearest else np.zeros(0, np.int64)
     lazy = None
     if located.size:
         by_sku = np.argsort(rec_sku, kind="stable")
