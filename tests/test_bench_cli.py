@@ -119,6 +119,10 @@ def test_orders_booked_one_by_one_on_the_warm_index_match_the_loop_over_the_wave
     assert taken > 0 and int(w.stock_available.sum()) - left == taken
 
 
+def w_first_order_lines():
+    return generate(**SIZES["XS"], topology="disjoint", seed=0).head(1).n_lines
+
+
 def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():
     settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), kernels=("numpy",), repeats=2,
                                  loop_lines=5_000, warm_orders=0)
@@ -126,11 +130,13 @@ def test_a_loop_on_fewer_lines_is_scaled_linearly_and_says_so():
     run = measures.run(settings, progress=labels.append)
     (m,) = run.measures
     assert m.loop_scaled and 4_990 <= m.loop_lines <= 5_000
-    assert m.loop_seconds == pytest.approx(m.loop_measured_seconds * 20_000 / m.loop_lines)
+    per_line = (m.loop_measured_seconds - m.loop_fixed_seconds) / (m.loop_lines - w_first_order_lines())
+    assert 0 < m.loop_fixed_seconds < m.loop_measured_seconds
+    assert m.loop_seconds == pytest.approx(m.loop_fixed_seconds + per_line * (20_000 - w_first_order_lines()))
     assert m.exact and len(m.engine_samples) == 2
     assert len(labels) == measures.step_count(settings)
     table = format_table(run)
-    assert "~ per-line loop timed once on the first 'loop lines'" in table
+    assert "~ per-line loop timed once on the first 'loop lines'" in table and "first order alone" in table
     row = table.splitlines()[5].split()
     assert row[4].startswith("~") and row[5] == f"{m.loop_lines:,}"
 

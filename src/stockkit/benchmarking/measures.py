@@ -10,7 +10,8 @@ and for each fill mode times
   (the definition of the result), once, on the first whole orders holding at most
   ``loop_lines`` lines against the full stock, fewer when a probe on the first 1,000 lines
   says that would take more than ``loop_budget`` seconds; when that is fewer than every
-  line, its time is scaled linearly to all lines (``loop_scaled`` says so). The engine's
+  line, its time is scaled to all lines (``loop_scaled`` says so): its time on the first
+  order alone (a fixed cost: indexing the stock) plus the rest scaled linearly. The engine's
   result on the same lines is compared with the loop's, array for array (``exact``);
 - the **bound**, the bytes the engine reads and writes divided by the machine's copy
   bandwidth (:mod:`stockkit.benchmarking.bandwidth`).
@@ -33,7 +34,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
@@ -79,8 +80,9 @@ class Settings:
 class Measure:
     """One topology, fill mode and kernel: the engine, the per-line loop and the bound.
 
-    Times are in seconds; ``loop_seconds`` is for every line (scaled from
-    ``loop_measured_seconds`` on ``loop_lines`` lines when ``loop_scaled``).
+    Times are in seconds; ``loop_seconds`` is for every line: when ``loop_scaled``, the
+    loop's time on its first order alone (``loop_fixed_seconds``: indexing the stock)
+    plus the rest of ``loop_measured_seconds`` on ``loop_lines`` lines, scaled linearly.
     """
 
     topology: str
@@ -94,6 +96,7 @@ class Measure:
     engine_samples: tuple[float, ...]
     loop_lines: int
     loop_measured_seconds: float
+    loop_fixed_seconds: float
     loop_seconds: float
     loop_scaled: bool
     exact: bool
@@ -209,32 +212,54 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
                warm_skipped=warm_skipped, generate_seconds=generated)
 
 
+class _Loop(NamedTuple):
+    """The per-line loop's run for one fill mode: the lines it ran on, its result and
+    time, and its time on the first order alone (its fixed cost: indexing the stock)."""
+
+    head: Workload
+    result: Any
+    seconds: float
+    fixed_lines: int
+    fixed_seconds: float
+
+    def scaled(self, lines: int) -> float:
+        """Its time on ``lines`` lines: the fixed cost plus the rest scaled linearly."""
+        if lines == self.head.n_lines:
+            return self.seconds
+        per_line = max(self.seconds - self.fixed_seconds, 0.0) / max(self.head.n_lines - self.fixed_lines, 1)
+        return self.fixed_seconds + per_line * (lines - self.fixed_lines)
+
+
 def _loop(workload: Workload, head: Workload, fill: str, budget: float, oracle: Callable[..., Any],
-          progress: Callable[[str], None]) -> tuple[Workload, Any, float]:
+          progress: Callable[[str], None]) -> _Loop:
     """The per-line loop on ``head``, or on fewer lines when a probe says it would take
-    more than ``budget`` seconds: (the lines it ran on, its result, its time)."""
+    more than ``budget`` seconds, and on the first order alone."""
     from stockkit.engine import Fill
 
     policy = workload.policy(fill=Fill(fill))
-    probe = workload.head(min(_PROBE_LINES, head.n_lines))
     progress(f"{workload.topology}/{fill}: per-line loop")
+    first = workload.head(1)
+    _, (fixed,) = _timed(lambda: oracle(**first.kwargs(), policy=policy), 1)
+    probe = workload.head(min(_PROBE_LINES, head.n_lines))
     expected, (seconds,) = _timed(lambda: oracle(**probe.kwargs(), policy=policy), 1)
-    affordable = int(budget * probe.n_lines / max(seconds, 1e-9))
+    per_line = max(seconds - fixed, 1e-9) / max(probe.n_lines - first.n_lines, 1)
+    affordable = int(max(budget - fixed, 0.0) / per_line)
     if head.n_lines > affordable:
         head = workload.head(max(affordable, probe.n_lines))
-    if head.n_lines == probe.n_lines:
-        return probe, expected, seconds
-    expected, (seconds,) = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
-    return head, expected, seconds
+    if head.n_lines != probe.n_lines:
+        expected, (seconds,) = _timed(lambda: oracle(**head.kwargs(), policy=policy), 1)
+    else:
+        head = probe
+    return _Loop(head, expected, seconds, first.n_lines, fixed)
 
 
-def _measure(workload: Workload, fill: str, kernel: str, loop: tuple[Workload, Any, float], settings: Settings,
+def _measure(workload: Workload, fill: str, kernel: str, loop: _Loop, settings: Settings,
              bandwidth: float, progress: Callable[[str], None]) -> Measure:
     """The engine with ``kernel`` on every line and on the loop's lines, against the loop
     and the bound, for one fill mode."""
     from stockkit.engine import Fill, allocate_arrays
 
-    head, expected, loop_seconds = loop
+    head = loop.head
     policy = workload.policy(fill=Fill(fill))
     progress(f"{workload.topology}/{fill}: engine ({kernel}) x{settings.repeats}")
     result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy, kernel=kernel),
@@ -247,8 +272,9 @@ def _measure(workload: Workload, fill: str, kernel: str, loop: tuple[Workload, A
         records=len(result.record_line),
         unfilled_share=float(result.line_unfilled.sum() / workload.line_quantity.sum()),
         engine_seconds=statistics.median(samples), engine_samples=tuple(samples), loop_lines=head.n_lines,
-        loop_measured_seconds=loop_seconds, loop_seconds=loop_seconds * workload.n_lines / head.n_lines,
-        loop_scaled=head.n_lines < workload.n_lines, exact=_same(got, expected),
+        loop_measured_seconds=loop.seconds, loop_fixed_seconds=loop.fixed_seconds,
+        loop_seconds=loop.scaled(workload.n_lines), loop_scaled=head.n_lines < workload.n_lines,
+        exact=_same(got, loop.result),
         traffic_bytes=nbytes, bound_seconds=bound_seconds(nbytes, bandwidth))
 
 

@@ -50,7 +50,8 @@ def format_table(run: Run) -> str:
                     if runs and runs[0] < s.repeats else "."))
     if any(r.loop_scaled for r in run.measures):
         lines.append(f"~ per-line loop timed once on the first 'loop lines' (whole orders, full stock) and "
-                     f"scaled linearly to {s.lines:,} lines.")
+                     f"scaled to {s.lines:,} lines: its time on the first order alone (indexing the stock) "
+                     "plus the rest scaled linearly.")
     lines.append("bound: bytes the engine reads and writes / copy bandwidth; x bound = engine time / bound.")
     lines.append("exact: the engine's result equals the per-line loop's on the lines the loop ran.")
     for w in run.warm:
