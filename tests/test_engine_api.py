@@ -94,6 +94,7 @@ def test_any_integer_dtype_is_accepted_and_results_have_the_contract_dtypes() ->
 
 @pytest.mark.parametrize(("policy", "kernel"), [
     (Policy(), "intervals"),
+    (Policy(fill=Fill.LINE), "intervals"),
     (Policy(split=False), "rounds"),
     (Policy(fill=Fill.ORDER), "rounds"),
     (Policy(ship_complete=ShipComplete.PREFER), "rounds"),
@@ -104,6 +105,23 @@ def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: 
                                     "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
                                     "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=policy)
     assert choose_kernel(inp, "numpy") == kernel
+
+
+def test_fill_per_line_hands_the_lines_after_a_failure_to_the_rounds() -> None:
+    # web: w0 then w1; the 3-unit line fails whole, the 1-unit line after it still fits
+    case = {
+        "line_order": np.array([0, 1, 2, 3]), "line_sku": np.array([0, 0, 0, 0]),
+        "line_quantity": np.array([2, 3, 1, 2]), "line_channel": np.array([0, 0, 0, 0]),
+        "stock_warehouse": np.array([0, 1]), "stock_sku": np.array([0, 0]), "stock_available": np.array([2, 2]),
+        "link_channel": np.array([0, 0]), "link_warehouse": np.array([0, 1]), "link_priority": np.array([0, 1]),
+    }
+    policy = Policy(fill=Fill.LINE)
+    result = allocate_arrays(**case, policy=policy, kernel="intervals")
+    assert list(zip(result.record_line.tolist(), result.record_warehouse.tolist(), result.record_quantity.tolist())) \
+        == [(0, 0, 2), (2, 1, 1)]
+    assert result.line_reason.tolist() == [Reason.FILLED, Reason.SHORT, Reason.FILLED, Reason.SHORT]
+    for a, b in zip(allocate_oracle(**case, policy=policy), result):
+        assert np.array_equal(a, b)
 
 
 def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds() -> None:

@@ -24,7 +24,17 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Reason
 
-__all__ = ["RouteClasses", "allocate_intervals", "route_classes", "service_keys"]
+__all__ = ["LeftOver", "RouteClasses", "allocate_intervals", "interval_lines", "route_classes", "service_keys"]
+
+
+class LeftOver(NamedTuple):
+    """Lines the interval form could not decide (``Fill.LINE``), and the stock left for
+    them: records with stock as (SKU, warehouse, units left)."""
+
+    lines: np.ndarray
+    stock_sku: np.ndarray
+    stock_warehouse: np.ndarray
+    stock_available: np.ndarray
 
 
 class RouteClasses(NamedTuple):
@@ -85,10 +95,17 @@ def service_keys(inp: Inputs) -> np.ndarray | None:
     return (prio << (bits_o + bits_n)) | (order << bits_n) | np.arange(n)
 
 
-def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None) -> AllocationArrays:
-    """Allocate every line of ``inp`` by intervals. The caller checked that this is exact:
-    split allowed, partial fill, no ship complete, and no SKU with lines of two
-    conflicting route classes (see :func:`interval_skus`)."""
+def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None,
+                       whole_lines: bool = False) -> tuple[AllocationArrays, LeftOver | None]:
+    """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
+    split allowed, no ship complete, and no SKU with lines of two conflicting route
+    classes (see :func:`interval_lines`).
+
+    With ``whole_lines`` (``Fill.LINE``) the interval form holds up to the first line of
+    each (SKU, route) group that cannot be filled whole (it takes nothing, so later lines
+    see stock the interval form would have given it): those lines and the ones after them
+    are left over, with the stock the others left, for another kernel; their entries in
+    the result are placeholders."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     cls = rc.channel_class[inp.line_channel]
@@ -137,6 +154,25 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     gb, gt = base[g_sorted], total[g_sorted]
     s = gb + np.minimum(d_start, gt)
     e = gb + np.minimum(d_start + q_sorted, gt)
+    left_over = None
+    if whole_lines:
+        sku_sorted = g_sorted // n_cls
+        failing = (e - s < q_sorted) & ~inp.sku_backorder[sku_sorted] & (rc.route_len[g_sorted % n_cls] > 0)
+        fail_at = np.flatnonzero(failing)
+        first_fail = np.full(n_groups, n, np.int64)
+        first_fail[g_sorted[fail_at[::-1]]] = fail_at[::-1]
+        later = np.arange(n) >= first_fail[g_sorted]
+        e = np.where(later, s, e)
+        # what the lines before each group's first failure took, entry by entry
+        reach = base.copy()
+        done = np.flatnonzero(~later)
+        reach[g_sorted[done]] = e[done]                  # the last such line reaches furthest
+        taken = np.clip(np.minimum(c_end, reach[ent_group if n_ent else np.zeros(1, np.int64)])
+                        - (c_end - ent_stock), 0, ent_stock) if n_ent else np.zeros(0, np.int64)
+        left = rec_avail - np.bincount(ent_rec, weights=taken, minlength=rec_avail.size).astype(np.int64)
+        later_in = np.empty(n, bool)
+        later_in[perm] = later
+        left_over = LeftOver(np.flatnonzero(later_in), rec_sku, rec_wh, left)
     a = np.minimum(_first_entry(c_end, s), c_end.size - 1)
     filled_sorted = e - s
     # most lines fit in one record; the few that span several are spread out below
@@ -186,7 +222,10 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     lens = rc.route_len[cls]
     reason[lens == 0] = Reason.NO_WAREHOUSE
 
-    back = np.flatnonzero((unfilled > 0) & inp.sku_backorder[inp.line_sku] & (lens > 0))
+    back = (unfilled > 0) & inp.sku_backorder[inp.line_sku] & (lens > 0)
+    if left_over is not None:
+        back[left_over.lines] = False
+    back = np.flatnonzero(back)
     if back.size:
         bo_wh = rc.route_wh[cls[back], 0]
         bo_qty = unfilled[back]
@@ -201,7 +240,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
         rec_wh = np.concatenate([rec_wh, bo_wh])[by]
         rec_qty = np.concatenate([rec_qty, bo_qty])[by]
         rec_bo = bos[by]
-    return AllocationArrays(rec_line, rec_wh, rec_qty, rec_bo, unfilled, reason)
+    return AllocationArrays(rec_line, rec_wh, rec_qty, rec_bo, unfilled, reason), left_over
 
 
 def _first_entry(c_end: np.ndarray, start: np.ndarray) -> np.ndarray:
