@@ -177,6 +177,16 @@ def test_only_expiries_after_the_skus_last_write_are_unseen(stocked, recorder, c
     assert stocked.available("TEE-M") == 16
 
 
+def test_deleting_a_warehouse_with_an_expired_hold_reports_the_expiry_then_the_drop(stocked, recorder, clock):
+    stocked.update_product("tee", config=InventoryConfig(low_stock_threshold=8, low_stock_action="record"))
+    stocked.hold("cart", "web", [("TEE-M", 13)], ttl=MINUTES)   # 17 -> 4: low (ams 10, ber 3 held)
+    clock.advance(MINUTES)                                       # 4 -> 17, unseen
+    stocked.delete_warehouse("ams", force=True)                  # sees 4 -> 17, then 17 -> 7
+
+    assert [e for e in recorder.events if e[1] == "TEE-M"] == [
+        ("low_stock", "TEE-M", 17, 4), ("back_in_stock", "TEE-M", 4, 17), ("low_stock", "TEE-M", 17, 7)]
+
+
 def test_every_product_sharing_the_sku_judges_with_its_own_threshold(stocked, recorder):
     stocked.create_product("tee-b2b", "T-shirt B2B", status="approved",
                            config=InventoryConfig(low_stock_threshold=10, low_stock_action="record"))

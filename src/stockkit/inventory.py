@@ -362,6 +362,8 @@ class Inventory:
         def work(tx: Transaction, ctx: _Context) -> None:
             _warehouse(tx, code)
             levels = tx.levels(warehouses=[code])
+            # the stock watch reads its SKUs before any booking goes (expired holds included)
+            ctx.watch.touch(lv.sku for lv in levels)
             bookings = [b for b in tx.bookings() if b.warehouse == code]
             open_repl = [r for r in tx.replenishments(warehouse=code) if r.open_quantity]
             moving = [t for t in tx.transfers(warehouse=code) if t.status is TransferStatus.IN_TRANSIT]
