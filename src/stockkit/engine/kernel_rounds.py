@@ -279,7 +279,8 @@ class _State:
 
 
 def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, valid: np.ndarray,
-               empty: int) -> np.ndarray:
+               empty: int, take: np.ndarray | None = None,
+               units: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Lines that must wait, when lines split and are their own units: the invalid ones,
     and every valid line whose record an earlier waiting line might still draw on.
 
@@ -292,7 +293,11 @@ def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, v
     waiting = ~valid
     size = pb.ec_rec.shape[0] + 1
     while True:
-        idx = np.flatnonzero(waiting)
+        if units is not None:
+            # a unit waits as a whole
+            starts, seg = units
+            waiting = np.logical_or.reduceat(waiting, starts)[seg]
+        idx = np.flatnonzero(waiting if take is None else waiting & take)
         first = np.full(size, _BIG, np.int64)
         first[entry[idx[::-1]]] = A[idx[::-1]]          # earliest waiting line per current candidate
         end = np.zeros(size, np.int64)
@@ -302,6 +307,8 @@ def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, v
         since = np.full(empty + 1, _BIG, np.int64)
         np.minimum.at(since, pb.ec_rec[reach], first[cur][owner])
         more = ~waiting & (A >= since[rec])
+        if take is not None:
+            more &= take
         if not more.any():
             return waiting
         waiting |= more
@@ -457,8 +464,13 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
                     break
                 moved = lines_bad[lower][::-1]
                 frontier[sku[moved]] = A[moved]
-            bad_line = unit_bad[useg]
             resolvable = (unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts))[useg]
+            if policy.split and not sc:
+                # whole units may settle after an event too, when nothing waiting reaches them
+                bad_line = _unsettled(pb, A, entry, rec, valid, st.empty, take, (ustarts, useg))
+                resolvable &= bad_line
+            else:
+                bad_line = unit_bad[useg]
         elif policy.split and policy.fill is not Fill.ORDER:
             bad_line = _unsettled(pb, A, entry, rec, valid, st.empty)
             resolvable = A == frontier[sku]
