@@ -28,6 +28,12 @@ write of the SKU, with the event's ``at`` the time it is reported. The extra rea
 SKU's newest ledger entry, and its expired holds at that time) happen only for SKUs that
 have unswept expired holds, so a frequent sweep keeps them rare.
 
+One case stays inexact: activating or deactivating a warehouse writes no ledger entry, yet
+changes which expired holds count. A hold that expired unseen at a warehouse then
+deactivated is never reported; one that expired while its warehouse was inactive is
+reported by the activation (its freed units come with the warehouse) and again by the
+next write. Sweeping holds before toggling a warehouse avoids both.
+
 >>> import datetime as dt
 >>> from stockkit.model import StockEventKind
 >>> at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
