@@ -192,7 +192,7 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
     progress("memory bandwidth")
     bandwidth = copy_bandwidth()
     measures, warm, generated = [], [], {}
-    warm_skipped = None if settings.warm_orders else "not asked for (warm_orders=0)"
+    warm_skipped = None if settings.warm_orders else "not asked for: warm_orders=0"
     for topology in settings.topologies:
         progress(f"{topology}: generating {settings.lines:,} lines")
         start = time.perf_counter()
