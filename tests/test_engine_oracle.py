@@ -16,8 +16,10 @@ from stockkit.engine import (
     RouteOrder,
     ShipComplete,
     allocate_arrays,
+    explain,
 )
 from stockkit.engine.api import available_kernels
+from stockkit.errors import InvalidQuantity
 from stockkit.testing.allocation_oracle import allocate_oracle
 
 KERNELS = available_kernels()
@@ -193,3 +195,69 @@ def test_nearest_first_orders_warehouses_by_distance_from_the_ship_to() -> None:
     assert records(result) == [(0, 1, 1, False)]
     case |= {"line_lat": np.array([np.nan]), "line_lon": np.array([np.nan])}       # no ship-to: priority
     assert records(allocate_arrays(**case, policy=Policy(route=RouteOrder.NEAREST))) == [(0, 0, 1, False)]
+
+
+def scaled_case(rng: np.random.Generator, topology: str, low: int, high: int) -> dict:
+    """A contended random case whose quantities and stock are each either small or drawn
+    from ``low..high`` units, so huge and small numbers meet in one wave."""
+    case = random_case(rng, topology, lines=int(rng.integers(1, 40)), skus=int(rng.integers(1, 4)),
+                       warehouses=int(rng.integers(1, 6)), channels=int(rng.integers(1, 4)))
+    for name in ("line_quantity", "stock_available"):
+        small = case[name]
+        huge = rng.integers(low, high, small.shape[0], endpoint=True) * np.sign(small)
+        case[name] = np.where(rng.random(small.shape[0]) < 0.7, huge, small)
+    return case
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_quantities_up_to_the_stockkit_maximum_are_allocated_exactly(topology: str) -> None:
+    from stockkit.engine.inputs import MAX_QUANTITY, array_kernels_exact, check_inputs
+
+    beyond = 0
+    for seed in range(60):
+        rng = np.random.default_rng([seed, 62])
+        case = scaled_case(rng, topology, MAX_QUANTITY // 4, MAX_QUANTITY)
+        policy = policy_for(topology, ALL_POLICIES[seed % len(ALL_POLICIES)])
+        want = allocate_oracle(**case, policy=policy)
+        total = sum(int(q) for q in case["line_quantity"]) + sum(max(int(a), 0) for a in case["stock_available"])
+        beyond += total >= 2**63     # sums no int64 could hold
+        inp = check_inputs(**({"line_priority": None, "line_lat": None, "line_lon": None, "warehouse_lat": None,
+                                "warehouse_lon": None, "sku_backorder": None} | case), policy=policy)
+        for kernel in ("auto", "numpy", "python"):
+            assert_same(want, allocate_arrays(**case, policy=policy, kernel=kernel), (topology, policy, kernel, seed))
+        if not array_kernels_exact(inp):
+            with pytest.raises(InvalidQuantity, match="use kernel='auto' or 'python'"):
+                allocate_arrays(**case, policy=policy, kernel="rounds")
+        # explanations add up in exact integers too
+        for line in range(case["line_order"].shape[0]):
+            why = explain(line, want, **case, policy=policy)
+            assert all(0 <= c.given <= c.available for c in why.candidates)
+            assert why.unfilled + sum(c.given + c.backordered for c in why.candidates) == why.quantity
+    assert beyond > 30
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_array_kernels_stay_exact_on_large_quantities_within_their_range(topology: str) -> None:
+    for seed in range(40):
+        rng = np.random.default_rng([seed, 40])
+        case = scaled_case(rng, topology, 2**33, 2**40)
+        policy = policy_for(topology, ALL_POLICIES[seed % len(ALL_POLICIES)])
+        want = allocate_oracle(**case, policy=policy)
+        for kernel in KERNELS:
+            assert_same(want, allocate_arrays(**case, policy=policy, kernel=kernel), (topology, policy, kernel, seed))
+
+
+def test_the_largest_quantity_is_accepted_and_one_more_is_refused() -> None:
+    from stockkit.engine.inputs import MAX_QUANTITY
+    from stockkit.validation import MAX_QUANTITY as STOCKKIT_MAX
+
+    assert MAX_QUANTITY == STOCKKIT_MAX == 2**62
+    case = simple([(0, 0, MAX_QUANTITY), (1, 0, MAX_QUANTITY)], {(0, 0): MAX_QUANTITY, (0, 1): MAX_QUANTITY - 1}, [0, 1])
+    result = allocate_arrays(**case)
+    assert records(result) == [(0, 0, MAX_QUANTITY, False), (1, 1, MAX_QUANTITY - 1, False)]
+    assert result.line_unfilled.tolist() == [0, 1]
+    why = explain(1, result, **case)
+    assert [(c.available, c.given) for c in why.candidates] == [(0, 0), (MAX_QUANTITY - 1, MAX_QUANTITY - 1)]
+    for name in ("line_quantity", "stock_available"):
+        with pytest.raises(InvalidQuantity, match=name):
+            allocate_arrays(**(case | {name: case[name] + np.array([1, 1])}))

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from stockkit.engine import kernel_numba
-from stockkit.engine.inputs import Inputs, check_inputs
+from stockkit.engine.inputs import (
+    ARRAY_KERNEL_TOTAL,
+    Inputs,
+    array_kernels_exact,
+    check_inputs,
+)
 from stockkit.engine.kernel_intervals import (
     RouteClasses,
     allocate_intervals,
@@ -14,6 +19,7 @@ from stockkit.engine.kernel_intervals import (
     service_keys,
 )
 from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups, sorted_by
+from stockkit.engine.kernel_scalar import allocate_python
 from stockkit.engine.policy import (
     AllocationArrays,
     Fill,
@@ -22,7 +28,7 @@ from stockkit.engine.policy import (
     ShipComplete,
 )
 from stockkit.engine.problem import build_problem
-from stockkit.errors import InvalidArray
+from stockkit.errors import InvalidArray, InvalidQuantity
 
 __all__ = ["KERNELS", "allocate_arrays", "available_kernels", "choose_kernel"]
 
@@ -30,13 +36,14 @@ __all__ = ["KERNELS", "allocate_arrays", "available_kernels", "choose_kernel"]
 DEFAULT_POLICY = Policy()
 
 #: names accepted by ``allocate_arrays(kernel=...)``
-KERNELS = ("auto", "numpy", "intervals", "rounds", "numba")
+KERNELS = ("auto", "numpy", "intervals", "rounds", "numba", "python")
 
 
 def available_kernels() -> tuple[str, ...]:
     """The kernel choices that can run here for any input: ``"numpy"`` (intervals where
-    they are exact, else rounds), ``"rounds"``, and ``"numba"`` when numba is installed."""
-    return ("numpy", "rounds", "numba") if kernel_numba.available() else ("numpy", "rounds")
+    they are exact, else rounds), ``"rounds"``, ``"python"``, and ``"numba"`` when numba
+    is installed."""
+    return ("numpy", "rounds", "python", "numba") if kernel_numba.available() else ("numpy", "rounds", "python")
 
 
 def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
@@ -49,7 +56,18 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
     intervals where they are exact, else numba when it is installed, else rounds;
-    ``"numpy"`` the same without numba."""
+    ``"numpy"`` the same without numba. Both take the Python kernel for inputs beyond
+    the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
+    asked for by name there, an array kernel is a :class:`~stockkit.errors.InvalidQuantity`."""
+    if kernel == "python":
+        return "python"
+    if not array_kernels_exact(inp):
+        if kernel in ("auto", "numpy"):
+            return "python"
+        raise InvalidQuantity(
+            f"kernel={kernel!r} sums units in 64 bits and is exact only while line quantities plus stock "
+            f"total below 2**{ARRAY_KERNEL_TOTAL.bit_length() - 1}; these are more: use kernel='auto' or 'python'"
+        )
     if kernel == "rounds":
         return "rounds"
     if kernel == "numba":
@@ -87,8 +105,9 @@ def allocate_arrays(
     position); each draws on the warehouses linked to its channel in ``policy`` order. The
     arrays are validated and converted once (a :class:`~stockkit.errors.ValidationError`
     subclass names the bad argument), then a private kernel does the work: ``kernel="auto"``
-    picks the fastest exact one, ``"numpy"`` the fastest numpy one, ``"rounds"`` the general
-    numpy kernel. Nothing given is changed.
+    picks the fastest exact one, ``"numpy"`` the fastest one without numba, ``"rounds"`` the
+    general numpy kernel, ``"python"`` the plain-Python loop (exact for every quantity up
+    to :data:`~stockkit.engine.inputs.MAX_QUANTITY`). Nothing given is changed.
 
     >>> import numpy as np
     >>> r = allocate_arrays(
@@ -113,6 +132,8 @@ def allocate_arrays(
         policy=policy, n_skus=n_skus, n_warehouses=n_warehouses, n_channels=n_channels,
     )
     chosen = choose_kernel(inp, kernel)
+    if chosen == "python":
+        return allocate_python(inp)
     if chosen == "intervals":
         result, left_over = allocate_intervals(inp, route_classes(inp), service_keys(inp),
                                                whole_lines=policy.fill is Fill.LINE)

@@ -83,6 +83,14 @@ def _rule(reason: Reason, policy: Policy) -> str:
             Reason.NO_SINGLE_WAREHOUSE: "no_single_warehouse", Reason.ORDER_INCOMPLETE: "order_incomplete"}[reason]
 
 
+def _units_per_warehouse(result: AllocationArrays, chosen: np.ndarray, n_warehouses: int) -> np.ndarray:
+    """Units of the ``chosen`` records per warehouse, summed exactly in ``int64`` (each sum is
+    at most a record's stock or a line's quantity, so it fits)."""
+    units = np.zeros(n_warehouses, np.int64)
+    np.add.at(units, result.record_warehouse[chosen], result.record_quantity[chosen])
+    return units
+
+
 def explain(
     line: int,
     result: AllocationArrays,
@@ -138,18 +146,13 @@ def explain(
     turn[service] = np.arange(n)
     earlier = (turn[result.record_line] < turn[line]) & ~result.record_backorder
     earlier &= inp.line_sku[result.record_line] == sku
-    taken = np.bincount(result.record_warehouse[earlier], weights=result.record_quantity[earlier],
-                        minlength=inp.n_warehouses).astype(np.int64)
+    taken = _units_per_warehouse(result, earlier, inp.n_warehouses)
     initial = np.zeros(inp.n_warehouses, np.int64)
     of_sku = inp.stock_sku == sku
     initial[inp.stock_warehouse[of_sku]] = np.maximum(inp.stock_available[of_sku], 0)
     own = result.record_line == line
-    given = np.bincount(result.record_warehouse[own & ~result.record_backorder],
-                        weights=result.record_quantity[own & ~result.record_backorder],
-                        minlength=inp.n_warehouses).astype(np.int64)
-    backordered = np.bincount(result.record_warehouse[own & result.record_backorder],
-                              weights=result.record_quantity[own & result.record_backorder],
-                              minlength=inp.n_warehouses).astype(np.int64)
+    given = _units_per_warehouse(result, own & ~result.record_backorder, inp.n_warehouses)
+    backordered = _units_per_warehouse(result, own & result.record_backorder, inp.n_warehouses)
     steps = tuple(CandidateStep(w, rank, int(initial[w] - taken[w]), int(given[w]), int(backordered[w]))
                   for rank, w in enumerate(route))
     reason = Reason(int(result.line_reason[line]))

@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from stockkit.engine.inputs import check_inputs
-from stockkit.engine.kernel_scalar import allocate_scalar
+from stockkit.engine.inputs import MAX_QUANTITY, check_inputs
+from stockkit.engine.kernel_scalar import allocate_scalar, nearest_route, to_arrays
 from stockkit.engine.policy import AllocationArrays, Policy, RouteOrder, ShipComplete
-from stockkit.engine.problem import haversine_km
 from stockkit.errors import InvalidArray, InvalidLocation, InvalidQuantity
 
 __all__ = ["StockIndex"]
@@ -203,9 +202,7 @@ class StockIndex:
         if cached is None:
             if any(math.isnan(self._lat[w]) for w in route):
                 raise InvalidLocation("RouteOrder.NEAREST needs a location for every linked warehouse")
-            wh = np.array(route, dtype=np.int64)
-            dist = haversine_km(np.float64(lat), np.float64(lon), np.array(self._lat)[wh], np.array(self._lon)[wh])
-            cached = [route[i] for i in np.argsort(dist, kind="stable").tolist()]
+            cached = nearest_route(route, lat, lon, np.array(self._lat), np.array(self._lon))
             if len(self._nearest) > 4096:
                 self._nearest.clear()
             self._nearest[key] = cached
@@ -233,8 +230,8 @@ class StockIndex:
         for s, q, c, la, lo in zip(sku, qty, channel, lat, lon):
             if not 0 <= s < self._n_skus:
                 raise InvalidArray(f"line_sku holds {s}, not a SKU index in 0..{self._n_skus - 1}")
-            if not 0 < q <= 2**32:
-                raise InvalidQuantity(f"line_quantity holds {q}; every line needs 1..{2**32} units")
+            if not 0 < q <= MAX_QUANTITY:
+                raise InvalidQuantity(f"line_quantity holds {q}; every line needs 1..{MAX_QUANTITY} units")
             if not 0 <= c < self._n_channels:
                 raise InvalidArray(f"line_channel holds {c}, not a channel index in 0..{self._n_channels - 1}")
             if math.isnan(la) != math.isnan(lo) or (not math.isnan(la) and not (abs(la) <= 90 and abs(lo) <= 180)):
@@ -265,14 +262,7 @@ class StockIndex:
             for key, units in left.items():
                 if units != before[key]:
                     self.add_available(key[0], key[1], units - before[key])
-        return AllocationArrays(
-            np.array([r[0] for r in records], dtype=np.int64),
-            np.array([r[2] for r in records], dtype=np.int64),
-            np.array([r[3] for r in records], dtype=np.int64),
-            np.array([r[4] for r in records], dtype=bool),
-            np.array(unfilled, dtype=np.int64),
-            np.array(reason, dtype=np.uint8),
-        )
+        return to_arrays((records, unfilled, reason))
 
 
 def _int_list(name: str, values: Any, length: int | None = None) -> list[int]:

@@ -14,10 +14,16 @@ import numpy as np
 from stockkit.engine.policy import Policy, RouteOrder, ShipComplete
 from stockkit.errors import InvalidArray, InvalidLocation, InvalidQuantity
 
-__all__ = ["MAX_QUANTITY", "Inputs", "check_inputs"]
+__all__ = ["ARRAY_KERNEL_TOTAL", "MAX_QUANTITY", "Inputs", "array_kernels_exact", "check_inputs"]
 
-#: Largest quantity or stock count accepted: sums of a billion of them still fit in int64.
-MAX_QUANTITY = 2**32
+#: Largest quantity or stock count accepted, as everywhere in stockkit
+#: (:data:`stockkit.validation.MAX_QUANTITY`).
+MAX_QUANTITY = 2**62
+
+#: The array kernels sum quantities and stock in ``int64`` and, in a few places, in
+#: ``float64`` (``np.bincount`` weights): every such sum is exact while all line quantities
+#: plus all stock (counted once per route that lists its warehouse) stay below this.
+ARRAY_KERNEL_TOTAL = 2**52
 
 
 class Inputs(NamedTuple):
@@ -211,3 +217,12 @@ def check_inputs(
 
     return Inputs(order, sku, quantity, channel, priority, lat, lon, s_wh, s_sku, s_avail, l_ch, l_wh,
                   l_prio, w_lat, w_lon, backorder, policy, n_skus, n_warehouses, n_channels)
+
+
+def array_kernels_exact(inp: Inputs) -> bool:
+    """Whether the array kernels (intervals, rounds, compiled) are exact on ``inp``: its
+    units total below :data:`ARRAY_KERNEL_TOTAL`. Larger inputs go to the Python kernel."""
+    # float64 sums of non-negative values: relative error far below the factor 2 of margin
+    demand = float(inp.line_quantity.sum(dtype=np.float64))
+    stock = float(np.maximum(inp.stock_available, 0).sum(dtype=np.float64)) * max(inp.n_channels, 1)
+    return demand + stock < ARRAY_KERNEL_TOTAL

@@ -139,8 +139,11 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     ent_stock = rec_avail[ent_rec]
     ent_wh = rec_wh[ent_rec]
     c_end = np.cumsum(ent_stock)
-    total = np.bincount(ent_group, weights=ent_stock, minlength=n_groups).astype(np.int64)
-    base = np.cumsum(total) - total
+    # each group's stock, exactly: entries are sorted by group, so it is a difference of c_end
+    ends = np.cumsum(np.bincount(ent_group, minlength=n_groups))
+    c0 = np.concatenate(([0], c_end))
+    base = c0[ends - np.diff(ends, prepend=0)]
+    total = c0[ends] - base
     if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups below in bounds
         c_end, ent_stock, ent_wh, ent_rank = (np.zeros(1, np.int64),) * 4
 
@@ -181,7 +184,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     # back to input order in one scatter: units got and first warehouse, packed
     wh_bits = max(int(inp.n_warehouses).bit_length(), 1)
     first_wh = ent_wh[a]
-    if wh_bits + 34 <= 63:
+    if wh_bits + (int(q_sorted.max()).bit_length() if n else 0) + 1 <= 63:
         packed_out = np.empty(n, np.int64)
         packed_out[perm] = (filled_sorted << wh_bits) | first_wh
         filled = packed_out >> wh_bits

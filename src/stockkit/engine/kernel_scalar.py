@@ -1,18 +1,32 @@
-"""The small-input kernel: the sequential rules in plain Python, for a handful of lines.
+"""The Python kernel: the sequential rules in plain Python integers.
 
-For one order of a few lines the array kernels spend more on numpy call overhead than on
-the work; this loop touches only the stock of the SKUs involved. It is the engine's own
+Two uses. For one order of a few lines the array kernels spend more on numpy call overhead
+than on the work; this loop touches only the stock of the SKUs involved. And it is exact
+for every valid quantity: Python integers do not overflow, so inputs whose totals are too
+large for the array kernels' ``int64`` / ``float64`` sums come here. It is the engine's own
 implementation (the oracle in :mod:`stockkit.testing.allocation_oracle` stays the
 definition, and the tests hold the two equal).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
-from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
+import numpy as np
 
-__all__ = ["Outcome", "allocate_scalar"]
+from stockkit.engine.inputs import Inputs
+from stockkit.engine.policy import (
+    AllocationArrays,
+    Fill,
+    Policy,
+    Reason,
+    RouteOrder,
+    ShipComplete,
+)
+from stockkit.engine.problem import haversine_km
+
+__all__ = ["Outcome", "allocate_python", "allocate_scalar", "channel_routes", "nearest_route", "to_arrays"]
 
 #: (line, rank, warehouse, quantity, back order) records, unfilled per line, reason per line
 Outcome = tuple[list[tuple[int, int, int, int, bool]], list[int], list[int]]
@@ -116,3 +130,81 @@ def allocate_scalar(
             records.extend((i, *t) for t in takes)
     records.sort(key=lambda r: (r[0], r[1], r[4]))
     return records, unfilled, reason
+
+
+def channel_routes(link_channel: Sequence[int], link_warehouse: Sequence[int], link_priority: Sequence[int],
+                   n_channels: int) -> list[list[int]]:
+    """Per channel its warehouses in priority order: link priority, ties by warehouse index."""
+    routes: list[list[int]] = [[] for _ in range(n_channels)]
+    for _, wh, ch in sorted(zip(link_priority, link_warehouse, link_channel)):
+        routes[ch].append(wh)
+    return routes
+
+
+def nearest_route(route: Sequence[int], lat: float, lon: float, warehouse_lat: np.ndarray,
+                  warehouse_lon: np.ndarray) -> list[int]:
+    """``route`` (in priority order) sorted by haversine distance from (``lat``, ``lon``);
+    equal distances keep their priority order."""
+    wh = np.array(route, dtype=np.int64)
+    dist = haversine_km(np.float64(lat), np.float64(lon), warehouse_lat[wh], warehouse_lon[wh])
+    return [route[i] for i in np.argsort(dist, kind="stable").tolist()]
+
+
+def to_arrays(outcome: Outcome) -> AllocationArrays:
+    """The contract's arrays for an :data:`Outcome` (lines numbered as the input's)."""
+    records, unfilled, reason = outcome
+    return AllocationArrays(
+        np.array([r[0] for r in records], dtype=np.int64),
+        np.array([r[2] for r in records], dtype=np.int64),
+        np.array([r[3] for r in records], dtype=np.int64),
+        np.array([r[4] for r in records], dtype=bool),
+        np.array(unfilled, dtype=np.int64),
+        np.array(reason, dtype=np.uint8),
+    )
+
+
+#: stock tables up to this many records are read record by record; larger ones are first
+#: cut down to the lines' SKUs with one numpy pass
+_SCAN_RECORDS = 256
+
+
+def allocate_python(inp: Inputs) -> AllocationArrays:
+    """Allocate validated ``inp`` with the plain-Python loop (exact for every valid quantity;
+    reads only the stock of the lines' SKUs)."""
+    n = inp.line_order.shape[0]
+    sku, qty = inp.line_sku.tolist(), inp.line_quantity.tolist()
+    order, prio, channel = inp.line_order.tolist(), inp.line_priority.tolist(), inp.line_channel.tolist()
+    orders: list[list[int]] = []
+    last = None
+    for i in sorted(range(n), key=lambda i: (prio[i], order[i], i)):
+        if orders and order[i] == last:
+            orders[-1].append(i)
+        else:
+            orders.append([i])
+            last = order[i]
+    skus = set(sku)
+    s_sku, s_wh, s_avail = inp.stock_sku, inp.stock_warehouse, inp.stock_available
+    if s_sku.shape[0] > _SCAN_RECORDS:
+        mine = np.isin(s_sku, np.fromiter(skus, np.int64, len(skus)))
+        s_sku, s_wh, s_avail = s_sku[mine], s_wh[mine], s_avail[mine]
+    left = {(s, w): max(a, 0) for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist()) if s in skus}
+    routes = channel_routes(inp.link_channel.tolist(), inp.link_warehouse.tolist(), inp.link_priority.tolist(),
+                            inp.n_channels)
+    if inp.policy.route is RouteOrder.NEAREST:
+        lat, lon = inp.line_lat.tolist(), inp.line_lon.tolist()
+        ranked: dict[tuple[int, float, float], list[int]] = {}
+
+        def route_of(i: int) -> Sequence[int]:
+            if math.isnan(lat[i]):
+                return routes[channel[i]]
+            key = (channel[i], lat[i], lon[i])
+            if key not in ranked:
+                ranked[key] = nearest_route(routes[channel[i]], lat[i], lon[i], inp.warehouse_lat, inp.warehouse_lon)
+            return ranked[key]
+    else:
+        def route_of(i: int) -> Sequence[int]:
+            return routes[channel[i]]
+
+    backorder = inp.sku_backorder
+    return to_arrays(allocate_scalar([(i, sku[i], qty[i]) for i in range(n)], orders, route_of, left,
+                                     lambda s: bool(backorder[s]), inp.policy))
