@@ -30,7 +30,6 @@ from stockkit.engine import (
     allocate_arrays,
 )
 from stockkit.engine import explanation as engine_explanation
-from stockkit.engine.inputs import MAX_QUANTITY as ENGINE_MAX_QUANTITY
 from stockkit.errors import DuplicateCode, ValidationError
 from stockkit.model import OrderLine
 from stockkit.validation import (
@@ -279,7 +278,7 @@ def wave_arrays(
         for rank, (warehouse, _) in enumerate(sorted(topology.routes.get(channel, ()), key=lambda wp: (wp[1], wp[0])))
     ]
     # Stock beyond a SKU's whole demand in the wave never runs out, so it is cut down to that
-    # demand: the plan is the same, and the numbers stay within the engine's range.
+    # demand: the plan is the same, and the totals stay small enough for the array kernels.
     demand = _demand(orders)
     stock = [
         (sku_of[sku], warehouse_of[w], min(units, demand.get(sku, 0)))
@@ -358,18 +357,11 @@ def plan_wave(
     """Plan ``orders`` (checked, in arrival order) against ``available`` units per
     ``(sku, warehouse)``; SKUs in ``backorderable`` accept back orders."""
     arrays, codes = wave_arrays(orders, topology, available, policy, backorderable)
-    if max(_demand(orders).values(), default=0) > ENGINE_MAX_QUANTITY:
-        # valid, but more units of one SKU than the engine's 64-bit sums are made for: the
-        # plain loop that defines allocation serves it (imported here, as stockkit.testing
-        # imports the inventory)
-        from stockkit.testing.allocation_oracle import allocate_oracle
-
-        result = allocate_oracle(**arrays)
-    else:
-        # numba pays for its import and compiled-code load only on big waves; a shop's
-        # everyday orders stay on numpy, so the first order of a process is quick too
-        kernel = "auto" if len(arrays["line_sku"]) >= _COMPILED_FROM_LINES else "numpy"
-        result = allocate_arrays(**arrays, kernel=kernel)
+    # numba pays for its import and compiled-code load only on big waves; a shop's everyday
+    # orders stay on numpy, so the first order of a process is quick too (either choice
+    # serves waves of any size exactly: the engine takes its Python kernel beyond int64 sums)
+    kernel = "auto" if len(arrays["line_sku"]) >= _COMPILED_FROM_LINES else "numpy"
+    result = allocate_arrays(**arrays, kernel=kernel)
     warehouses = codes["warehouses"]
     lines = _lines(orders)
     taken: list[list[tuple[str, int]]] = [[] for _ in lines]
