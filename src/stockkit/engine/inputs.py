@@ -55,14 +55,14 @@ def _ints(name: str, value: Any, length: int | None = None) -> np.ndarray:
     array = np.asarray(value)
     if array.ndim != 1:
         raise InvalidArray(f"{name} must be a one-dimensional array, got shape {array.shape}")
+    if length is not None and array.shape[0] != length:
+        raise InvalidArray(f"{name} has {array.shape[0]} values, expected {length} (one per row)")
     if array.size == 0:
         return np.zeros(0, dtype=np.int64)
     if array.dtype.kind not in "iu":
         raise InvalidArray(f"{name} must hold integers, got dtype {array.dtype}; convert it with .astype(np.int64)")
     if array.dtype.kind == "u" and array.dtype.itemsize == 8 and array.max() > np.iinfo(np.int64).max:
         raise InvalidArray(f"{name} holds values beyond int64")
-    if length is not None and array.shape[0] != length:
-        raise InvalidArray(f"{name} has {array.shape[0]} values, expected {length} (one per row)")
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
@@ -85,8 +85,13 @@ def _count(name: str, given: Any, needed: int) -> int:
     return int(given)
 
 
-def _in_range(name: str, array: np.ndarray, count: int, what: str) -> None:
-    if array.size and (array.min() < 0 or array.max() >= count):
+def _bounds(array: np.ndarray) -> tuple[int, int]:
+    """(smallest, largest) value of an index array; (0, -1) when empty."""
+    return (int(array.min()), int(array.max())) if array.size else (0, -1)
+
+
+def _in_range(name: str, array: np.ndarray, bounds: tuple[int, int], count: int, what: str) -> None:
+    if bounds[0] < 0 or bounds[1] >= count:
         bad = array[(array < 0) | (array >= count)][0]
         raise InvalidArray(f"{name} holds {bad}, not a {what} index in 0..{count - 1}")
 
@@ -109,9 +114,9 @@ def _no_duplicates(name: str, first: np.ndarray, second: np.ndarray, n_second: i
     keys = first * max(n_second, 1) + second
     if keys.size > 1:
         keys = np.sort(keys)
-        dup = np.flatnonzero(keys[1:] == keys[:-1])
-        if dup.size:
-            key = int(keys[dup[0]])
+        same = keys[1:] == keys[:-1]
+        if same.any():
+            key = int(keys[np.flatnonzero(same)[0]])
             raise InvalidArray(f"{name} lists {divmod(key, max(n_second, 1))} twice; give each pair once")
 
 
@@ -128,8 +133,9 @@ def _same_within_orders(order: np.ndarray, columns: dict[str, np.ndarray]) -> No
         differs = values[1:] != values[:-1]
         if values.dtype.kind == "f":
             differs &= ~(np.isnan(values[1:]) & np.isnan(values[:-1]))
-        bad = np.flatnonzero(same_order & differs)
-        if bad.size:
+        bad = same_order & differs
+        if bad.any():
+            bad = np.flatnonzero(bad)
             raise InvalidArray(
                 f"lines of order {ordered[bad[0]]} differ in {name}; every line of an order "
                 f"must share it"
@@ -169,22 +175,21 @@ def check_inputs(
     if s_avail.size and s_avail.max() > MAX_QUANTITY:
         raise InvalidQuantity(f"stock_available holds {s_avail.max()}, more than {MAX_QUANTITY}")
 
-    def top(*arrays: np.ndarray) -> int:
-        return max((int(a.max()) + 1 for a in arrays if a.size), default=0)
+    b_sku, b_s_sku, b_ch, b_l_ch, b_s_wh, b_l_wh = map(_bounds, (sku, s_sku, channel, l_ch, s_wh, l_wh))
 
     if (warehouse_lat is None) != (warehouse_lon is None):
         raise InvalidArray("give warehouse_lat and warehouse_lon together, or neither")
     coord_len = 0 if warehouse_lat is None else np.asarray(warehouse_lat).shape[0] if np.ndim(warehouse_lat) == 1 else 0
     backorder_len = 0 if sku_backorder is None else np.asarray(sku_backorder).shape[0] if np.ndim(sku_backorder) == 1 else 0
-    n_skus = _count("n_skus", n_skus, max(top(sku, s_sku), backorder_len))
-    n_warehouses = _count("n_warehouses", n_warehouses, max(top(s_wh, l_wh), coord_len))
-    n_channels = _count("n_channels", n_channels, top(channel, l_ch))
-    _in_range("line_sku", sku, n_skus, "SKU")
-    _in_range("stock_sku", s_sku, n_skus, "SKU")
-    _in_range("line_channel", channel, n_channels, "channel")
-    _in_range("link_channel", l_ch, n_channels, "channel")
-    _in_range("stock_warehouse", s_wh, n_warehouses, "warehouse")
-    _in_range("link_warehouse", l_wh, n_warehouses, "warehouse")
+    n_skus = _count("n_skus", n_skus, max(b_sku[1] + 1, b_s_sku[1] + 1, backorder_len))
+    n_warehouses = _count("n_warehouses", n_warehouses, max(b_s_wh[1] + 1, b_l_wh[1] + 1, coord_len))
+    n_channels = _count("n_channels", n_channels, max(b_ch[1] + 1, b_l_ch[1] + 1))
+    _in_range("line_sku", sku, b_sku, n_skus, "SKU")
+    _in_range("stock_sku", s_sku, b_s_sku, n_skus, "SKU")
+    _in_range("line_channel", channel, b_ch, n_channels, "channel")
+    _in_range("link_channel", l_ch, b_l_ch, n_channels, "channel")
+    _in_range("stock_warehouse", s_wh, b_s_wh, n_warehouses, "warehouse")
+    _in_range("link_warehouse", l_wh, b_l_wh, n_warehouses, "warehouse")
     _no_duplicates("stock (stock_sku, stock_warehouse)", s_sku, s_wh, n_warehouses)
     _no_duplicates("links (link_channel, link_warehouse)", l_ch, l_wh, n_warehouses)
 
@@ -208,7 +213,8 @@ def check_inputs(
         w_lon = _floats("warehouse_lon", warehouse_lon, n_warehouses)
         if nearest:
             _check_coordinates("warehouse_lat", w_lat, w_lon, allow_nan=False)
-    _check_coordinates("line_lat", lat, lon, allow_nan=True)
+    if line_lat is not None:
+        _check_coordinates("line_lat", lat, lon, allow_nan=True)
 
     shared = {"line_priority": priority, "line_channel": channel}
     if policy.ship_complete is not ShipComplete.OFF:

@@ -111,16 +111,18 @@ def allocate_scalar(
                     reason[i] = Reason.NO_WAREHOUSE if not route else Reason.ORDER_INCOMPLETE
                 continue
         if policy.fill is Fill.ORDER:
-            trial = dict(left)
-            served = [(i, *_serve(lines[i][1], lines[i][2], route_of(i), trial, split,
+            # the order's lines take in turn; if one fails, what the others took goes back
+            served = [(i, *_serve(lines[i][1], lines[i][2], route_of(i), left, split,
                                   backorder(lines[i][1]), False)) for i in members]
             if all(u == 0 for _, _, u, _ in served):
-                left.update(trial)
                 for i, takes, _, r in served:
                     reason[i] = r
                     records.extend((i, *t) for t in takes)
             else:
-                for i, _, u, r in served:
+                for i, takes, u, r in served:
+                    for _, wh, give, back in takes:
+                        if not back:
+                            left[(lines[i][1], wh)] += give
                     unfilled[i] = lines[i][2]
                     reason[i] = r if u else Reason.ORDER_INCOMPLETE
             continue
@@ -187,7 +189,7 @@ def allocate_python(inp: Inputs) -> AllocationArrays:
     if s_sku.shape[0] > _SCAN_RECORDS:
         mine = np.isin(s_sku, np.fromiter(skus, np.int64, len(skus)))
         s_sku, s_wh, s_avail = s_sku[mine], s_wh[mine], s_avail[mine]
-    left = {(s, w): max(a, 0) for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist()) if s in skus}
+    left = {(s, w): a if a > 0 else 0 for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist()) if s in skus}
     routes = channel_routes(inp.link_channel.tolist(), inp.link_warehouse.tolist(), inp.link_priority.tolist(),
                             inp.n_channels)
     if inp.policy.route is RouteOrder.NEAREST:
