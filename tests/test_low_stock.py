@@ -187,6 +187,33 @@ def test_deleting_a_warehouse_with_an_expired_hold_reports_the_expiry_then_the_d
         ("low_stock", "TEE-M", 17, 4), ("back_in_stock", "TEE-M", 4, 17), ("low_stock", "TEE-M", 17, 7)]
 
 
+def test_deactivating_a_warehouse_reports_the_unseen_expiry_there_and_keeps_the_others_unseen(
+    stocked, recorder, clock
+):
+    stocked.update_product("tee", config=InventoryConfig(low_stock_threshold=8, low_stock_action="record"))
+    stocked.hold("cart", "web", [("TEE-M", 13)], ttl=MINUTES)   # 17 -> 4: low (ams 10, ber 3 held)
+    clock.advance(MINUTES)                                       # 4 -> 17, unseen
+    stocked.deactivate_warehouse("ams")                          # ams's 10 seen: 4 -> 14, then -> 4
+    stocked.sweep_expired_holds()                                # ber's 3: 4 -> 7, no crossing
+
+    assert [e for e in recorder.events if e[1] == "TEE-M"] == [
+        ("low_stock", "TEE-M", 17, 4), ("back_in_stock", "TEE-M", 4, 14), ("low_stock", "TEE-M", 14, 4)]
+    assert stocked.available("TEE-M") == 7
+
+
+def test_activating_a_warehouse_leaves_its_unseen_expiries_to_the_next_write(stocked, recorder, clock):
+    stocked.hold("cart", "web", [("TEE-M", 17)], ttl=MINUTES)   # 17 -> 0 (ams 10, ber 4, par 3 held)
+    stocked.deactivate_warehouse("par")
+    clock.advance(MINUTES)                                       # 0 -> 14, unseen
+    stocked.activate_warehouse("par")                            # its hold expired too: -> 17
+    assert kinds(recorder) == ["low_stock", "out_of_stock"]
+
+    stocked.sweep_expired_holds()
+    stocked.sweep_expired_holds()
+    assert kinds(recorder) == ["low_stock", "out_of_stock", "back_in_stock"]
+    assert recorder.events[-1] == ("back_in_stock", "TEE-M", 0, 17)
+
+
 def test_every_product_sharing_the_sku_judges_with_its_own_threshold(stocked, recorder):
     stocked.create_product("tee-b2b", "T-shirt B2B", status="approved",
                            config=InventoryConfig(low_stock_threshold=10, low_stock_action="record"))

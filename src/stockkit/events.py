@@ -28,11 +28,9 @@ write of the SKU, with the event's ``at`` the time it is reported. The extra rea
 SKU's newest ledger entry, and its expired holds at that time) happen only for SKUs that
 have unswept expired holds, so a frequent sweep keeps them rare.
 
-One case stays inexact: activating or deactivating a warehouse writes no ledger entry, yet
-changes which expired holds count. A hold that expired unseen at a warehouse then
-deactivated is never reported; one that expired while its warehouse was inactive is
-reported by the activation (its freed units come with the warehouse) and again by the
-next write. Sweeping holds before toggling a warehouse avoids both.
+Activating or deactivating a warehouse writes no ledger entry but changes which expired
+holds count: a SKU that such a transaction only reads keeps its expiries unseen, except
+those at a warehouse it deactivates, which it reports (nothing would count them again).
 
 >>> import datetime as dt
 >>> from stockkit.model import StockEventKind
@@ -44,6 +42,7 @@ next write. Sweeping holds before toggling a warehouse avoids both.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -127,6 +126,7 @@ class StockWatch:
         self._entries: dict[str, list[CatalogueEntry]] = {}
         self._before: dict[str, int] = {}
         self._unseen: dict[str, int] = {}
+        self._expired_at: dict[str, list[LevelKey]] = {}
         self._written: set[str] = set()
 
     def touch(self, skus: Iterable[str]) -> dict[str, list[CatalogueEntry]]:
@@ -141,6 +141,7 @@ class StockWatch:
             available, with_expired = _company_stock(self._tx, [s for s in new if self._entries[s]], self._now)
             self._before.update(available)
             for sku, keys in with_expired.items():
+                self._expired_at[sku] = keys
                 self._unseen[sku] = unseen_expiries(self._tx, sku, keys, self._now)
         return {s: self._entries[s] for s in wanted}
 
@@ -152,24 +153,38 @@ class StockWatch:
         self._written |= skus
 
     def events(self) -> list[StockEvent]:
-        """The events the transaction caused so far (read at the end of its work): for
-        each written SKU, the crossing of its unseen hold expiries first, then for every
-        touched SKU the crossings of the transaction's own change."""
-        after = company_available(self._tx, sorted(self._before), self._now)
-        events = []
-        for sku, before in sorted(self._before.items()):
-            unseen = self._unseen.get(sku, 0) if sku in self._written else 0
-            for start, end in ((before - unseen, before), (before, after[sku])):
-                if start == end:
-                    continue
-                events.extend(
-                    event
-                    for entry in self._entries[sku]
-                    for event in crossings(entry.product.code, sku, before=start, after=end,
-                                           threshold=entry.rules.low_stock_threshold,
-                                           action=entry.rules.low_stock_action, at=self._now)
-                )
-        return events
+        """The events the transaction caused so far (read at the end of its work): per
+        touched SKU, the crossings along :meth:`_path`."""
+        skus = sorted(self._before)
+        after, expired_at = _company_stock(self._tx, skus, self._now)
+        return [
+            event
+            for sku in skus
+            for start, end in itertools.pairwise(self._path(sku, after[sku], expired_at.get(sku, [])))
+            if start != end
+            for entry in self._entries[sku]
+            for event in crossings(entry.product.code, sku, before=start, after=end,
+                                   threshold=entry.rules.low_stock_threshold,
+                                   action=entry.rules.low_stock_action, at=self._now)
+        ]
+
+    def _path(self, sku: str, after: int, expired_after: list[LevelKey]) -> list[int]:
+        """The available quantities, as the events have seen them, that a SKU went
+        through. A written SKU: its last seen quantity (expiries unseen so far not
+        counted), then with them, then after the change; the write marks every expiry
+        seen. A SKU only read (a warehouse toggled): expiries stay unseen, except at
+        warehouses no longer active, which nothing will count again."""
+        before, unseen = self._before[sku], self._unseen.get(sku, 0)
+        if sku in self._written:
+            return [before - unseen, before, after]
+        expired_before = self._expired_at.get(sku, [])
+        kept = [key for key in expired_before if key in set(expired_after)]
+        still_unseen = unseen if kept == expired_before else self._unseen_at(sku, kept)
+        unseen_after = still_unseen if expired_after == kept else self._unseen_at(sku, expired_after)
+        return [before - unseen, before - still_unseen, after - unseen_after]
+
+    def _unseen_at(self, sku: str, keys: list[LevelKey]) -> int:
+        return unseen_expiries(self._tx, sku, keys, self._now) if keys else 0
 
 
 class WatchedTransaction:

@@ -38,7 +38,6 @@ The checks after every step (the ``@invariant`` methods):
 
 After every successful operation the stock events heard so far must alternate, per
 product and SKU, between low stock and back in stock (a threshold change starts afresh),
-(or a warehouse toggled with expired holds of the SKU not yet swept),
 and the low-stock action ``"record"`` (registered by the
 machine) must have run exactly once per downward crossing of a product's threshold by
 its SKU's company-wide available quantity, as the model computes it, and never for a
@@ -774,10 +773,9 @@ class _LowStockRecorder:
             self.wrong.append(f"{kind} of {key} {event.before} -> {event.after} twice in a row")
         self.low[key] = low
 
-    def forget(self, product: str | None = None, sku: str | None = None) -> None:
-        """The product's threshold may have changed, or the SKU's expiries were counted
-        by an activation: their next events start afresh."""
-        self.low = {k: v for k, v in self.low.items() if k[0] != product and k[1] != sku}
+    def forget(self, product: str) -> None:
+        """The product's threshold may have changed: its next events start afresh."""
+        self.low = {k: v for k, v in self.low.items() if k[0] != product}
 
     @stockkit.hookimpl
     def stockkit_register_low_stock_actions(self, register: Any) -> None:
@@ -1013,9 +1011,6 @@ class InventoryStateMachine(RuleBasedStateMachine):
           keyed=st.booleans())
     def set_active(self, warehouse: str, active: bool, keyed: bool) -> None:
         method = self.inv.activate_warehouse if active else self.inv.deactivate_warehouse
-        # an expiry the activation changes the count of is reported once at best (see
-        # stockkit.events): the events of such SKUs start afresh
-        unswept = {b.sku for (_, _, w), b in self.model.bookings.items() if w == warehouse and self.model.expired(b)}
         done = self.run(
             f"{method.__name__}({warehouse!r})",
             lambda m: m.set_active(warehouse, active),
@@ -1024,8 +1019,6 @@ class InventoryStateMachine(RuleBasedStateMachine):
         )
         if done:
             assert done[1].code == warehouse and done[1].active is active
-            for sku in unswept:
-                self.recorder.forget(sku=sku)
 
     @precondition(lambda self: len(self.model.active) == len(WAREHOUSES))  # one gone at a time
     @rule(warehouse=_warehouses, force=st.booleans(), keyed=st.booleans())
@@ -1558,6 +1551,12 @@ class InventoryStateMachine(RuleBasedStateMachine):
             code: (p.status, p.display_date, p.expiration_date, p.config) for code, p in m.products.items()}
         assert {(s.product, s.code): (s.published, s.purchasable) for s in inv.skus()} == {
             (code, sku): (p.published[sku], p.purchasable[sku]) for code, p in m.products.items() for sku in p.skus}
+        with inv.store.transaction(write=False) as tx:  # the port's catalogue read, which every change uses
+            listed = [(sku.code, product.code, sku.published, sku.purchasable, product.config)
+                      for sku, product in tx.catalogue([*SKUS, "NOTHING"])]
+        assert listed == sorted(
+            (sku, code, p.published[sku], p.purchasable[sku], p.config)
+            for code, p in m.products.items() for sku in p.skus), f"Transaction.catalogue gave {listed}"
         estimates = inv.availability_estimates()
         assert [(e.key, e.label, e.priority) for e in estimates] == sorted(
             ((k, label, priority) for k, (label, priority) in m.estimates.items()), key=lambda e: (e[2], e[0]))
