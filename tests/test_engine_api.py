@@ -16,6 +16,7 @@ from stockkit.engine import (
     ShipComplete,
     StockIndex,
     allocate_arrays,
+    api,
     explain,
 )
 from stockkit.engine.api import choose_kernel
@@ -99,7 +100,9 @@ def test_any_integer_dtype_is_accepted_and_results_have_the_contract_dtypes() ->
     (Policy(fill=Fill.ORDER), "rounds"),
     (Policy(ship_complete=ShipComplete.PREFER), "rounds"),
 ])
-def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: str) -> None:
+def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api, "PYTHON_UP_TO_LINES", 0)
     one_channel = {"line_channel": np.array([0, 0, 0])}
     inp = check_inputs(**(base() | one_channel | {"line_priority": None, "line_lat": None, "line_lon": None,
                                     "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
@@ -124,7 +127,8 @@ def test_fill_per_line_hands_the_lines_after_a_failure_to_the_rounds() -> None:
         assert np.array_equal(a, b)
 
 
-def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds() -> None:
+def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api, "PYTHON_UP_TO_LINES", 0)
     case = base() | {"link_channel": np.array([0, 0, 1, 1]), "link_warehouse": np.array([0, 1, 0, 1]),
                      "link_priority": np.array([0, 1, 1, 0])}
     inp = check_inputs(**(case | {"line_priority": None, "line_lat": None, "line_lon": None,
@@ -256,6 +260,7 @@ def test_auto_takes_numba_for_the_general_case_when_it_is_installed(monkeypatch:
                                     "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
                                     "n_skus": None, "n_warehouses": None, "n_channels": None}),
                        policy=Policy(split=False))
+    monkeypatch.setattr(api, "PYTHON_UP_TO_LINES", 0)
     monkeypatch.setattr(kernel_numba, "available", lambda: False)
     assert choose_kernel(inp) == "rounds"
     with pytest.raises(InvalidArray, match=r"pip install 'stockkit\[numba\]'"):
@@ -263,3 +268,22 @@ def test_auto_takes_numba_for_the_general_case_when_it_is_installed(monkeypatch:
     monkeypatch.setattr(kernel_numba, "available", lambda: True)
     assert choose_kernel(inp) == "numba"
     assert choose_kernel(inp, "numpy") == "rounds"
+
+
+def test_small_inputs_take_the_python_kernel_and_big_ones_the_arrays() -> None:
+    def chosen(lines: int, kernel: str) -> str:
+        case = {
+            "line_order": np.arange(lines), "line_sku": np.zeros(lines, np.int64),
+            "line_quantity": np.ones(lines, np.int64), "line_channel": np.zeros(lines, np.int64),
+            "line_priority": None, "line_lat": None, "line_lon": None,
+            "stock_warehouse": np.array([0]), "stock_sku": np.array([0]), "stock_available": np.array([5]),
+            "link_channel": np.array([0]), "link_warehouse": np.array([0]), "link_priority": np.array([0]),
+            "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
+            "n_skus": None, "n_warehouses": None, "n_channels": None,
+        }
+        return choose_kernel(check_inputs(**case, policy=Policy()), kernel)
+
+    small, big = api.PYTHON_UP_TO_LINES, api.PYTHON_UP_TO_LINES + 1
+    assert chosen(small, "auto") == chosen(small, "numpy") == chosen(1, "auto") == "python"
+    assert chosen(big, "auto") == chosen(big, "numpy") == "intervals"
+    assert chosen(small, "rounds") == "rounds" and chosen(big, "python") == "python"

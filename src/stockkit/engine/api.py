@@ -30,19 +30,24 @@ from stockkit.engine.policy import (
 from stockkit.engine.problem import build_problem
 from stockkit.errors import InvalidArray, InvalidQuantity
 
-__all__ = ["KERNELS", "allocate_arrays", "available_kernels", "choose_kernel"]
+__all__ = ["KERNELS", "PYTHON_UP_TO_LINES", "allocate_arrays", "available_kernels", "choose_kernel"]
 
 #: the policy used when none is given
 DEFAULT_POLICY = Policy()
+
+#: ``"auto"`` and ``"numpy"`` run the Python kernel on inputs of at most this many lines:
+#: below it numpy's per-call overhead costs more than the loop (measured crossover 60-300
+#: lines depending on policy and topology; see docs/engine.md)
+PYTHON_UP_TO_LINES = 64
 
 #: names accepted by ``allocate_arrays(kernel=...)``
 KERNELS = ("auto", "numpy", "intervals", "rounds", "numba", "python")
 
 
 def available_kernels() -> tuple[str, ...]:
-    """The kernel choices that can run here for any input: ``"numpy"`` (intervals where
-    they are exact, else rounds), ``"rounds"``, ``"python"``, and ``"numba"`` when numba
-    is installed."""
+    """The kernel choices that can run here for any input: ``"numpy"`` (the Python kernel
+    for small inputs, intervals where they are exact, else rounds), ``"rounds"``,
+    ``"python"``, and ``"numba"`` when numba is installed."""
     return ("numpy", "rounds", "python", "numba") if kernel_numba.available() else ("numpy", "rounds", "python")
 
 
@@ -56,10 +61,11 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
     intervals where they are exact, else numba when it is installed, else rounds;
-    ``"numpy"`` the same without numba. Both take the Python kernel for inputs beyond
+    ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
+    :data:`PYTHON_UP_TO_LINES` lines and for inputs beyond
     the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
     asked for by name there, an array kernel is a :class:`~stockkit.errors.InvalidQuantity`."""
-    if kernel == "python":
+    if kernel == "python" or (kernel in ("auto", "numpy") and inp.line_order.shape[0] <= PYTHON_UP_TO_LINES):
         return "python"
     if not array_kernels_exact(inp):
         if kernel in ("auto", "numpy"):

@@ -167,7 +167,7 @@ def to_arrays(outcome: Outcome) -> AllocationArrays:
 
 #: stock tables up to this many records are read record by record; larger ones are first
 #: cut down to the lines' SKUs with one numpy pass
-_SCAN_RECORDS = 256
+_SCAN_RECORDS = 32
 
 
 def allocate_python(inp: Inputs) -> AllocationArrays:
@@ -187,9 +187,11 @@ def allocate_python(inp: Inputs) -> AllocationArrays:
     skus = set(sku)
     s_sku, s_wh, s_avail = inp.stock_sku, inp.stock_warehouse, inp.stock_available
     if s_sku.shape[0] > _SCAN_RECORDS:
-        mine = np.isin(s_sku, np.fromiter(skus, np.int64, len(skus)))
+        wanted = np.zeros(inp.n_skus, bool)
+        wanted[inp.line_sku] = True
+        mine = wanted[s_sku]
         s_sku, s_wh, s_avail = s_sku[mine], s_wh[mine], s_avail[mine]
-    left = {(s, w): a if a > 0 else 0 for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist()) if s in skus}
+    left = {(s, w): max(0, a) for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist()) if s in skus}
     routes = channel_routes(inp.link_channel.tolist(), inp.link_warehouse.tolist(), inp.link_priority.tolist(),
                             inp.n_channels)
     if inp.policy.route is RouteOrder.NEAREST:
