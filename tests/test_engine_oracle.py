@@ -277,3 +277,21 @@ def test_the_largest_quantity_is_accepted_and_one_more_is_refused() -> None:
     for name in ("line_quantity", "stock_available"):
         with pytest.raises(InvalidQuantity, match=name):
             allocate_arrays(**(case | {name: case[name] + np.array([1, 1])}))
+
+
+@pytest.mark.parametrize("window", [2, 5, 16])
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_the_rounds_take_lines_in_windows_of_service_order_exactly(topology: str, window: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from stockkit.engine import kernel_rounds
+
+    monkeypatch.setattr(kernel_rounds, "WINDOW", window)
+    for seed in range(30):
+        rng = np.random.default_rng([seed, window, TOPOLOGIES.index(topology)])
+        case = random_case(rng, topology, lines=int(rng.integers(0, 60)), skus=int(rng.integers(1, 4)),
+                           warehouses=int(rng.integers(1, 6)), channels=int(rng.integers(1, 4)),
+                           stock_scale=int(rng.integers(1, 4)))
+        for policy in ALL_POLICIES[seed % 3::3]:
+            policy = policy_for(topology, policy)
+            assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="rounds"),
+                        (topology, policy, window, seed))

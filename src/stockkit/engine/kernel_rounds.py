@@ -279,7 +279,7 @@ class _State:
 
 
 def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, valid: np.ndarray,
-               empty: int, take: np.ndarray | None = None,
+               take: np.ndarray | None = None,
                units: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Lines that must wait, when lines split and are their own units: the invalid ones,
     and every valid line whose record an earlier waiting line might still draw on.
@@ -290,23 +290,25 @@ def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, v
     lines wait, so this runs to a fixed point. Lines of one (SKU, route) group share their
     current candidate, so the records a group's waiting lines reach are one range.
     """
+    # only the candidates and records of waiting lines are looked at: a round costs in
+    # proportion to its open lines, not to the whole candidate table
     waiting = ~valid
-    size = pb.ec_rec.shape[0] + 1
     while True:
         if units is not None:
             # a unit waits as a whole
             starts, seg = units
             waiting = np.logical_or.reduceat(waiting, starts)[seg]
         idx = np.flatnonzero(waiting if take is None else waiting & take)
-        first = np.full(size, _BIG, np.int64)
-        first[entry[idx[::-1]]] = A[idx[::-1]]          # earliest waiting line per current candidate
-        end = np.zeros(size, np.int64)
-        end[entry[idx]] = pb.ec_end[A[idx]]
-        cur = np.flatnonzero(first < _BIG)
-        owner, reach = expand(cur + 1, end[cur])
-        since = np.full(empty + 1, _BIG, np.int64)
-        np.minimum.at(since, pb.ec_rec[reach], first[cur][owner])
-        more = ~waiting & (A >= since[rec])
+        # earliest waiting line per current candidate (A is in position order)
+        cur, first_at = np.unique(entry[idx], return_index=True)
+        first = A[idx[first_at]]
+        owner, reach = expand(cur + 1, pb.ec_end[first])
+        reached, inverse = np.unique(pb.ec_rec[reach], return_inverse=True)
+        since = np.full(reached.size + 1, _BIG, np.int64)   # the last slot: records nobody reaches
+        np.minimum.at(since, inverse, first[owner])
+        at = np.searchsorted(reached, rec)
+        at[reached[np.minimum(at, max(reached.size - 1, 0))] != rec if reached.size else slice(None)] = reached.size
+        more = ~waiting & (A >= since[at])
         if take is not None:
             more &= take
         if not more.any():
@@ -314,8 +316,28 @@ def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, v
         waiting |= more
 
 
-def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
-    """Run the rounds; returns (records sorted, unfilled, reason), all in positions."""
+def _window_end(pb: Problem, start: int, size: int) -> int:
+    """The first order boundary at or after position ``start + size`` (or the end)."""
+    n = pb.qty.shape[0]
+    if start + size >= n:
+        return n
+    at = int(np.searchsorted(pb.order_start, start + size))
+    return int(pb.order_start[at]) if at < pb.order_start.shape[0] else n
+
+
+#: lines open in the rounds at a time (see :func:`allocate_rounds`)
+WINDOW = 1 << 11
+
+
+def allocate_rounds(pb: Problem, policy: Policy,
+                    window: int | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Run the rounds; returns (records sorted, unfilled, reason), all in positions.
+
+    Lines enter in windows of about ``window`` positions of service order, topped up with
+    the next whole orders when fewer than half stay open: lines after the window come
+    after every open line, so they cannot change how those are served (``window``
+    defaults to :data:`WINDOW`)."""
+    window = max(WINDOW if window is None else window, 2)
     st = _State(pb, policy)
     n = pb.qty.shape[0]
     sc = policy.ship_complete is not ShipComplete.OFF
@@ -327,11 +349,21 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
     ptr = pb.ec_start.copy()
     frontier = np.full(int(pb.sku.max()) + 1 if n else 0, _BIG, np.int64)
     deferred: list[np.ndarray] = []
-    active = np.arange(n)
+    # lines enter the rounds in windows of service order: a round costs in proportion to
+    # the open lines, and lines far behind the first events cannot settle anyway
+    horizon = _window_end(pb, 0, window)
+    active = np.arange(horizon)
     empty = st.empty
     ec_rec = np.append(pb.ec_rec, empty)        # one past the end reads the empty record
 
-    while active.size:
+    while True:
+        if active.size < window // 2 and horizon < n:
+            # top up with the next whole orders; they come after every open line
+            end = _window_end(pb, horizon, window - active.size)
+            active = np.concatenate([active, np.arange(horizon, end)])
+            horizon = end
+        if not active.size:
+            break
         stock = st.stock
         A = active
         kind = np.full(A.size, _TAKE, np.int64)
@@ -435,7 +467,8 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
             keep = ~done
         A, kind, entry, unit = A[keep], kind[keep], entry[keep], unit[keep]
         if A.size == 0:
-            break
+            active = A
+            continue
 
         # cumulative demand per record, in position order, finds the events
         take = kind == _TAKE
@@ -467,12 +500,12 @@ def allocate_rounds(pb: Problem, policy: Policy) -> tuple[tuple[np.ndarray, ...]
             resolvable = (unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts))[useg]
             if policy.split and not sc:
                 # whole units may settle after an event too, when nothing waiting reaches them
-                bad_line = _unsettled(pb, A, entry, rec, valid, st.empty, take, (ustarts, useg))
+                bad_line = _unsettled(pb, A, entry, rec, valid, take, (ustarts, useg))
                 resolvable &= bad_line
             else:
                 bad_line = unit_bad[useg]
         elif policy.split and policy.fill is not Fill.ORDER:
-            bad_line = _unsettled(pb, A, entry, rec, valid, st.empty)
+            bad_line = _unsettled(pb, A, entry, rec, valid)
             resolvable = A == frontier[sku]
         else:
             bad_line = A >= frontier[sku]
