@@ -179,17 +179,20 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False) -> Problem:
         # nearest-first lines: their SKU's records on their route, by (distance, priority, warehouse)
         owner, idx = expand(sku_offsets[sku[located]], sku_offsets[sku[located] + 1])
         rec = by_sku[idx]
-        line_cls = cls[located][owner]
-        wh = rec_wh[rec]
-        linked = rc.wh_rank[line_cls, wh] >= 0
-        owner, rec, wh, line_cls = owner[linked], rec[linked], wh[linked], line_cls[linked]
+        wh = rec_wh[by_sku][idx]            # gathers from the small table of records
+        n_wh = rc.wh_rank.shape[1]
+        # rank on the line's route (ties of distance go by it), -1 when not linked
+        tie = rc.wh_rank.ravel()[(cls[located] * n_wh)[owner] + wh]
+        linked = tie >= 0
+        if not linked.all():
+            owner, rec, wh, tie = owner[linked], rec[linked], wh[linked], tie[linked]
         # the haversine term a = sin²(dφ/2) + cos φ1 cos φ2 sin²(dλ/2) orders points exactly
         # as the distance 2R·asin(√a) does, at a fraction of the cost
         p1, l1 = np.radians(lat[located]), np.radians(lon[located])
         p2, l2 = np.radians(inp.warehouse_lat), np.radians(inp.warehouse_lon)
         c1, c2 = np.cos(p1), np.cos(p2)
         term = np.sin((p2[wh] - p1[owner]) / 2) ** 2 + c1[owner] * c2[wh] * np.sin((l2[wh] - l1[owner]) / 2) ** 2
-        by = _by_owner_then_distance(owner, np.minimum(term, 1.0), rc.wh_rank[line_cls, wh])
+        by = _by_owner_then_distance(owner, np.minimum(term, 1.0), tie)
         owner, rec, wh = owner[by], rec[by], wh[by]
         counts = np.bincount(owner, minlength=located.size)
         own_start = g_rec.size + np.cumsum(counts) - counts
