@@ -15,6 +15,7 @@ from stockkit.engine import (
     Policy,
     RouteOrder,
     ShipComplete,
+    StockIndex,
     allocate_arrays,
     explain,
 )
@@ -274,6 +275,10 @@ def test_the_largest_quantity_is_accepted_and_one_more_is_refused() -> None:
     assert result.line_unfilled.tolist() == [0, 1]
     why = explain(1, result, **case)
     assert [(c.available, c.given) for c in why.candidates] == [(0, 0), (MAX_QUANTITY - 1, MAX_QUANTITY - 1)]
+    index = StockIndex(**{k: v for k, v in case.items() if not k.startswith("line_")})
+    booked = index.allocate(line_sku=[0, 0], line_quantity=[MAX_QUANTITY, MAX_QUANTITY], line_order=[0, 1],
+                            line_channel=[0, 0], book=True)
+    assert records(booked) == records(result) and index.available(0, 1) == 0
     for name in ("line_quantity", "stock_available"):
         with pytest.raises(InvalidQuantity, match=name):
             allocate_arrays(**(case | {name: case[name] + np.array([1, 1])}))
