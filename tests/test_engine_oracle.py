@@ -301,3 +301,22 @@ def test_the_rounds_take_lines_in_windows_of_service_order_exactly(topology: str
             policy = policy_for(topology, policy)
             assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="rounds"),
                         (topology, policy, window, seed))
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_warehouses_equally_near_go_by_link_priority_then_index(kernel: str) -> None:
+    # w0 and w2 share a site, w1 and w3 another; priorities favour w2 over w0 and tie w1, w3
+    rng = np.random.default_rng(7)
+    lines = 70
+    case = {
+        "line_order": np.arange(lines), "line_sku": rng.integers(0, 2, lines),
+        "line_quantity": rng.integers(1, 4, lines), "line_channel": np.zeros(lines, np.int64),
+        "line_lat": rng.choice([10.0, 40.0, np.nan], lines), "line_lon": np.full(lines, 5.0),
+        "stock_warehouse": np.tile(np.arange(4), 2), "stock_sku": np.repeat([0, 1], 4),
+        "stock_available": rng.integers(0, 12, 8),
+        "link_channel": np.zeros(4, np.int64), "link_warehouse": np.arange(4), "link_priority": np.array([2, 1, 0, 1]),
+        "warehouse_lat": np.array([10.0, 40.0, 10.0, 40.0]), "warehouse_lon": np.array([5.0, 5.0, 5.0, 5.0]),
+    }
+    case["line_lon"][np.isnan(case["line_lat"])] = np.nan
+    for policy in (Policy(route=RouteOrder.NEAREST), Policy(route=RouteOrder.NEAREST, split=False)):
+        check(case, policy, kernel)
