@@ -23,6 +23,8 @@ It assumes valid input (the engine validates).
 from __future__ import annotations
 
 import math
+from collections import ChainMap
+from collections.abc import MutableMapping
 
 import numpy as np
 
@@ -105,7 +107,7 @@ def allocate_oracle(
     reason = [Reason.FILLED] * n
     records: list[tuple[int, int, int, int, bool]] = []  # line, rank, warehouse, quantity, back order
 
-    def serve_line(i: int, left: dict[tuple[int, int], int], keep_partial: bool):
+    def serve_line(i: int, left: MutableMapping[tuple[int, int], int], keep_partial: bool):
         """One line against ``left`` (changed in place): (records, unfilled, reason)."""
         cands = candidates(i)
         s, q = sku[i], qty[i]
@@ -180,10 +182,11 @@ def allocate_oracle(
                 continue
 
         if policy.fill is Fill.ORDER:
-            tentative = dict(stock)
+            # the order's takings go to an overlay over the stock, kept only if it is whole
+            tentative = ChainMap({}, stock)
             outcomes = [serve_line(i, tentative, keep_partial=False) for i in lines]
             if all(u == 0 for _, u, _ in outcomes):
-                stock = tentative
+                stock.update(tentative.maps[0])
                 for i, (took, u, r) in zip(lines, outcomes):
                     records.extend(took)
                     unfilled[i], reason[i] = u, r
