@@ -159,6 +159,17 @@ def test_a_policy_must_be_a_policy(stocked):
         stocked.place_orders([("o1", "web", [("MUG", 1)])], policy="split")  # type: ignore[arg-type]
 
 
+def test_orders_placed_one_after_another_are_planned_before_their_transaction(stocked):
+    stocked.create_channel("shop", "Shop")
+    stocked.link_warehouse("shop", "par")
+    for n in range(3):  # channels in turn: what the planner saw of each stays valid
+        stocked.place_order(f"w{n}", "web", [("TEE-M", 1)])
+        stocked.place_orders([(f"s{n}", "shop", [("TEE-M", 1)])])
+
+    assert stocked._planner.replans == 0
+    assert stocked.available("TEE-M") == 11
+
+
 @pytest.mark.sql_only  # two inventories share one store only on a database
 def test_a_plan_made_from_stock_that_changed_meanwhile_is_made_again(stocked, store_url):
     stocked.place_orders([("warm", "web", [("MUG", 1)])])  # the planner has seen MUG's stock

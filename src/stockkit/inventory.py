@@ -923,9 +923,11 @@ class Inventory:
             _channel(tx, channel)
             if tx.get_order(order_id) is not None:
                 raise DuplicateCode(f"order {order_id!r} exists already; order ids are unique")
-            _route(tx, channel)
+            topology = _topology(tx, [channel])
+            if not topology.routes[channel]:
+                raise _without_warehouses(channel)
             back_orders = _check_order_rules(ctx.watch.touch(line.sku for line in order_lines), order_lines, ctx.now)
-            wave = self._plan_locked(tx, ctx.now, [request], policy, back_orders, forecast)
+            wave = self._plan_locked(tx, ctx.now, [request], policy, back_orders, forecast, topology)
             planned = wave.orders[0]
             if not planned.placed:
                 short = next(line for line in planned.lines if not line.filled and line.reason is not Reason.ORDER_INCOMPLETE)
@@ -985,7 +987,8 @@ class Inventory:
             back_orders: set[str] = set()
             for r in requests:
                 back_orders |= _check_order_rules(entries, r.lines, now)
-            return self._plan_locked(tx, now, requests, policy, back_orders, forecast), back_orders
+            topology = _topology(tx, (r.channel for r in requests))
+            return self._plan_locked(tx, now, requests, policy, back_orders, forecast, topology), back_orders
 
         if dry_run:
             return self._read(lambda tx: plan(tx, self._now(), None, None)[0])
@@ -1005,13 +1008,12 @@ class Inventory:
 
     def _plan_locked(
         self, tx: Transaction, now: dt.datetime, requests: Sequence[OrderRequest], policy: Policy,
-        back_orders: set[str], forecast: Forecast | None,
+        back_orders: set[str], forecast: Forecast | None, topology: Topology,
     ) -> WavePlan:
-        """Plan ``requests`` against the stock read (and locked) in ``tx``: the planner's
-        ``forecast`` (made before the transaction) when it was made from exactly this
-        stock, else a new plan."""
+        """Plan ``requests`` over ``topology`` against the stock read (and locked) in
+        ``tx``: the planner's ``forecast`` (made before the transaction) when it was made
+        from exactly these routes and this stock, else a new plan."""
         backorderable = frozenset(back_orders)
-        topology = _topology(tx)
         keys = self._planner.candidate_keys(requests, topology)
         available = {k: lv.available for k, lv in zip(keys, self._levels_now(tx, keys, now))}
         return self._planner.confirm(forecast, requests, topology, available, policy=policy,
@@ -1652,16 +1654,20 @@ def _check_order_rules(
     return back_orders
 
 
-def _topology(tx: Transaction) -> Topology:
-    """Every channel's active linked warehouses with their link priorities, and the
-    warehouses' locations."""
+def _topology(tx: Transaction, channels: Iterable[str]) -> Topology:
+    """The active linked warehouses of ``channels`` with their link priorities (an empty
+    route for a channel with none), and those warehouses' locations."""
     active = {w.code: w for w in tx.list_warehouses(active=True)}
-    routes: dict[str, list[tuple[str, int]]] = {}
-    for link in tx.links():
-        if link.warehouse in active:
-            routes.setdefault(link.channel, []).append((link.warehouse, link.priority))
-    locations = {code: (w.latitude, w.longitude) for code, w in active.items() if w.has_location}
-    return Topology({c: tuple(sorted(r)) for c, r in sorted(routes.items())}, locations)  # type: ignore[arg-type]
+    routes = {
+        channel: tuple(sorted((link.warehouse, link.priority) for link in tx.links(channel=channel)
+                              if link.warehouse in active))
+        for channel in sorted(set(channels))
+    }
+    locations = {
+        w: (active[w].latitude, active[w].longitude)
+        for route in routes.values() for w, _ in route if active[w].has_location
+    }
+    return Topology(routes, locations)  # type: ignore[arg-type]
 
 
 def _book_orders(
@@ -1707,11 +1713,15 @@ def _route(tx: Transaction, channel: str, *, required: bool = True) -> list[str]
     active = {w.code for w in tx.list_warehouses(active=True)}
     route = [link.warehouse for link in tx.links(channel=channel) if link.warehouse in active]
     if required and not route:
-        raise ChannelWithoutWarehouses(
-            f"channel {channel!r} has no linked active warehouse and cannot take orders; "
-            "link one with link_warehouse (and activate it)"
-        )
+        raise _without_warehouses(channel)
     return route
+
+
+def _without_warehouses(channel: str) -> ChannelWithoutWarehouses:
+    return ChannelWithoutWarehouses(
+        f"channel {channel!r} has no linked active warehouse and cannot take orders; "
+        "link one with link_warehouse (and activate it)"
+    )
 
 
 def _visible(level: Level, expired_held: int) -> Level:

@@ -409,7 +409,8 @@ class Planner:
     """
 
     def __init__(self) -> None:
-        self._topology: Topology | None = None
+        self._routes: dict[str, Sequence[tuple[str, int]]] = {}
+        self._locations: dict[str, tuple[float, float]] = {}
         self._levels: dict[tuple[str, str], int] = {}
         self._backorder: dict[str, bool] = {}
         #: How many forecasts were made from stock that had changed and were planned again.
@@ -429,9 +430,14 @@ class Planner:
     def forecast(self, orders: Sequence[OrderRequest], *, policy: Policy) -> Forecast | None:
         """Plan from the routes, stock and back-order rules seen last, or ``None`` when
         some of what the orders depend on was never seen."""
-        topology = self._topology
-        if topology is None:
+        channels = sorted({order.channel for order in orders})
+        if any(channel not in self._routes for channel in channels):
             return None
+        routes = {channel: self._routes[channel] for channel in channels}
+        warehouses = {w for route in routes.values() for w, _ in route}
+        if any(w not in self._locations for w in warehouses):
+            return None
+        topology = Topology(routes, {w: self._locations[w] for w in warehouses})
         keys = self.candidate_keys(orders, topology)
         skus = {line.sku for order in orders for line in order.lines}
         if any(key not in self._levels for key in keys) or any(sku not in self._backorder for sku in skus):
@@ -453,7 +459,8 @@ class Planner:
     ) -> WavePlan:
         """The plan for the routes and stock read under lock: the forecast if it was made
         from exactly these, else a new plan."""
-        self._topology = topology
+        self._routes.update(topology.routes)
+        self._locations.update(topology.locations)
         self._levels.update(available)
         self._backorder.update((line.sku, line.sku in backorderable) for order in orders for line in order.lines)
         if forecast is not None:
