@@ -131,17 +131,22 @@ def stocked(inv: Inventory) -> Inventory:
 
 
 def snapshot(inv: Inventory) -> tuple[object, ...]:
-    """Everything the inventory shows: levels, warehouses, channels, products, ledger,
-    bookings (expired holds included), replenishments (closed ones included), transfers."""
+    """Everything the inventory shows: levels, warehouses, channels and their links,
+    products, SKUs, ledger, bookings (expired holds included), replenishments (closed ones
+    included), transfers and shipments."""
+    channels = inv.channels()
     return (
         inv.search_skus(),
         inv.warehouses(),
-        inv.channels(),
+        channels,
+        [inv.channel_links(c.code) for c in channels],
         inv.products(),
+        inv.skus(),
         inv.ledger(),
         inv.bookings(include_expired=True),
         inv.replenishments(open_only=False),
         inv.transfers(),
+        inv.shipments(),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 import pytest
+from conftest import snapshot as conftest_snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,22 +88,8 @@ def make_inventory(url: str = "memory://") -> stockkit.Inventory:
 
 
 def snapshot(inv: stockkit.Inventory) -> tuple[Any, ...]:
-    """Everything the inventory shows."""
-    return (
-        inv.search_skus(""),
-        inv.ledger(),
-        inv.bookings(include_expired=True),
-        inv.replenishments(open_only=False),
-        inv.transfers(),
-        inv.shipments(),
-        inv.warehouses(),
-        inv.channels(),
-        inv.channel_links("web"),
-        inv.products(),
-        inv.skus(),
-        inv.get_order("o1"),
-        inv.get_order("h1"),
-    )
+    """Everything the inventory shows, the shop's orders included."""
+    return (*conftest_snapshot(inv), inv.get_order("o1"), inv.get_order("h1"))
 
 
 @attrs.define
