@@ -97,7 +97,7 @@ def test_any_integer_dtype_is_accepted_and_results_have_the_contract_dtypes() ->
     (Policy(), "intervals"),
     (Policy(fill=Fill.LINE), "intervals"),
     (Policy(split=False), "rounds"),
-    (Policy(fill=Fill.ORDER), "rounds"),
+    (Policy(fill=Fill.ORDER), "intervals"),
     (Policy(ship_complete=ShipComplete.PREFER), "rounds"),
 ])
 def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: str,
@@ -110,7 +110,7 @@ def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: 
     assert choose_kernel(inp, "numpy") == kernel
 
 
-def test_fill_per_line_hands_the_lines_after_a_failure_to_the_rounds() -> None:
+def test_intervals_with_fill_per_line_let_a_later_line_use_what_a_failed_line_left() -> None:
     # web: w0 then w1; the 3-unit line fails whole, the 1-unit line after it still fits
     case = {
         "line_order": np.array([0, 1, 2, 3]), "line_sku": np.array([0, 0, 0, 0]),
@@ -124,6 +124,25 @@ def test_fill_per_line_hands_the_lines_after_a_failure_to_the_rounds() -> None:
         == [(0, 0, 2), (2, 1, 1)]
     assert result.line_reason.tolist() == [Reason.FILLED, Reason.SHORT, Reason.FILLED, Reason.SHORT]
     for a, b in zip(allocate_oracle(**case, policy=policy), result):
+        assert np.array_equal(a, b)
+
+
+def test_intervals_with_fill_per_order_give_a_failed_orders_stock_to_later_orders() -> None:
+    # one SKU, 5 units at w0 then w1. Order 0 takes 2. Order 1 (lines of 2 and 4) cannot
+    # have 6: its 4-unit line lacks at its turn (SHORT), the 2-unit line fits but fails
+    # with its order. Order 2 then takes the 3 units order 1 would have taken.
+    case = {
+        "line_order": np.array([0, 1, 1, 2]), "line_sku": np.array([0, 0, 0, 0]),
+        "line_quantity": np.array([2, 2, 4, 3]), "line_channel": np.array([0, 0, 0, 0]),
+        "stock_warehouse": np.array([0, 1]), "stock_sku": np.array([0, 0]), "stock_available": np.array([3, 2]),
+        "link_channel": np.array([0, 0]), "link_warehouse": np.array([0, 1]), "link_priority": np.array([0, 1]),
+    }
+    result = allocate_arrays(**case, policy=Policy(fill=Fill.ORDER), kernel="intervals")
+    assert list(zip(result.record_line.tolist(), result.record_warehouse.tolist(), result.record_quantity.tolist())) \
+        == [(0, 0, 2), (3, 0, 1), (3, 1, 2)]
+    assert result.line_reason.tolist() == [Reason.FILLED, Reason.ORDER_INCOMPLETE, Reason.SHORT, Reason.FILLED]
+    assert result.line_unfilled.tolist() == [0, 2, 4, 0]
+    for a, b in zip(allocate_oracle(**case, policy=Policy(fill=Fill.ORDER)), result):
         assert np.array_equal(a, b)
 
 

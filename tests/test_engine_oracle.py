@@ -320,3 +320,18 @@ def test_warehouses_equally_near_go_by_link_priority_then_index(kernel: str) -> 
     case["line_lon"][np.isnan(case["line_lat"])] = np.nan
     for policy in (Policy(route=RouteOrder.NEAREST), Policy(route=RouteOrder.NEAREST, split=False)):
         check(case, policy, kernel)
+
+
+@pytest.mark.parametrize("fill", [Fill.LINE, Fill.ORDER])
+def test_whole_lines_and_orders_are_decided_exactly_on_waves_that_run_short(fill: Fill) -> None:
+    # waves of thousands of lines on a few SKUs that run short, some back-orderable: the
+    # interval kernel decides which lines or orders are filled whole over many rounds
+    from stockkit.benchmarking.workload import generate
+
+    for seed in range(4):
+        w = generate(lines=3_000, skus=30, warehouses=8, channels=2, topology="disjoint", seed=seed)
+        case = w.kwargs() | {"sku_backorder": np.random.default_rng(seed).random(30) < 0.2}
+        policy = w.policy(fill=fill)
+        want = allocate_oracle(**case, policy=policy)
+        assert (want.line_unfilled > 0).sum() > 20      # the waves do run short
+        assert_same(want, allocate_arrays(**case, policy=policy, kernel="intervals"), (fill, seed))

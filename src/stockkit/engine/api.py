@@ -22,7 +22,6 @@ from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups, sor
 from stockkit.engine.kernel_scalar import allocate_python
 from stockkit.engine.policy import (
     AllocationArrays,
-    Fill,
     Policy,
     RouteOrder,
     ShipComplete,
@@ -53,7 +52,7 @@ def available_kernels() -> tuple[str, ...]:
 
 def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
     policy = inp.policy
-    return (policy.split and policy.ship_complete is ShipComplete.OFF and policy.fill is not Fill.ORDER
+    return (policy.split and policy.ship_complete is ShipComplete.OFF
             and (policy.route is RouteOrder.PRIORITY or bool(np.isnan(inp.line_lat).all()))
             and bool(interval_lines(inp, rc).all()))
 
@@ -83,12 +82,10 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     applies = _intervals_apply(inp, route_classes(inp))
     if kernel == "intervals" and not applies:
         raise InvalidArray(
-            "kernel='intervals' is exact only with split lines, fill partial or per line, no ship complete and "
+            "kernel='intervals' is exact only with split lines, no ship complete and "
             "SKUs whose channels share no warehouse unless they rank them alike; use kernel='auto'"
         )
-    if applies and not (kernel == "auto" and inp.policy.fill is Fill.LINE and kernel_numba.available()):
-        # with fill per line, the lines after a failure go to another kernel; the compiled
-        # loop does the whole wave faster then
+    if applies:
         return "intervals"
     return "numba" if kernel == "auto" and kernel_numba.available() else "rounds"
 
@@ -141,30 +138,8 @@ def allocate_arrays(
     if chosen == "python":
         return allocate_python(inp)
     if chosen == "intervals":
-        result, left_over = allocate_intervals(inp, route_classes(inp), service_keys(inp),
-                                               whole_lines=policy.fill is Fill.LINE)
-        if left_over is None or left_over.lines.size == 0:
-            return result
-        # lines after a line that could not be filled whole: the rounds, on the stock left
-        rest = _allocate_positions(inp._replace(
-            line_order=inp.line_order[left_over.lines], line_sku=inp.line_sku[left_over.lines],
-            line_quantity=inp.line_quantity[left_over.lines], line_channel=inp.line_channel[left_over.lines],
-            line_priority=inp.line_priority[left_over.lines], line_lat=inp.line_lat[left_over.lines],
-            line_lon=inp.line_lon[left_over.lines], stock_sku=left_over.stock_sku,
-            stock_warehouse=left_over.stock_warehouse, stock_available=left_over.stock_available), "rounds")
-        return _merge(result, rest, left_over.lines)
+        return allocate_intervals(inp, route_classes(inp), service_keys(inp))
     return _allocate_positions(inp, chosen)
-
-
-def _merge(first: AllocationArrays, second: AllocationArrays, lines: np.ndarray) -> AllocationArrays:
-    """``first`` with the lines ``lines`` replaced by ``second`` (allocated on its own)."""
-    keep = ~np.isin(first.record_line, lines)
-    line = np.concatenate([first.record_line[keep], lines[second.record_line]])
-    by = sorted_by(line)       # each line's records stay in their order
-    cols = [np.concatenate([a[keep], b])[by] for a, b in zip(first[1:4], second[1:4])]
-    unfilled, reason = first.line_unfilled.copy(), first.line_reason.copy()
-    unfilled[lines], reason[lines] = second.line_unfilled, second.line_reason
-    return AllocationArrays(line[by], *cols, unfilled, reason)
 
 
 def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:

@@ -9,7 +9,9 @@ of the cumulative demand. What line ``i`` takes from record ``k`` is the overlap
 intervals. One sort puts lines and records in group order, cumsums give the intervals, a
 sorted searchsorted finds each line's first and last record, ``np.repeat`` writes the
 records. Short lines keep what they got (``Fill.PARTIAL``); the rest of a back-orderable
-line is booked at its first warehouse.
+line is booked at its first warehouse. With ``Fill.LINE`` or ``Fill.ORDER``,
+:func:`whole_units` first decides which lines or orders are filled whole, and only their
+lines are laid out.
 
 Input: validated :class:`~stockkit.engine.inputs.Inputs` and a :class:`RouteClasses`;
 output: the contract's arrays, in input order.
@@ -22,19 +24,9 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.policy import AllocationArrays, Reason
+from stockkit.engine.policy import AllocationArrays, Fill, Reason
 
-__all__ = ["LeftOver", "RouteClasses", "allocate_intervals", "interval_lines", "route_classes", "service_keys"]
-
-
-class LeftOver(NamedTuple):
-    """Lines the interval form could not decide (``Fill.LINE``), and the stock left for
-    them: records with stock as (SKU, warehouse, units left)."""
-
-    lines: np.ndarray
-    stock_sku: np.ndarray
-    stock_warehouse: np.ndarray
-    stock_available: np.ndarray
+__all__ = ["RouteClasses", "allocate_intervals", "interval_lines", "route_classes", "service_keys", "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -95,17 +87,14 @@ def service_keys(inp: Inputs) -> np.ndarray | None:
     return (prio << (bits_o + bits_n)) | (order << bits_n) | np.arange(n)
 
 
-def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None,
-                       whole_lines: bool = False) -> tuple[AllocationArrays, LeftOver | None]:
+def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None) -> AllocationArrays:
     """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
     split allowed, no ship complete, and no SKU with lines of two conflicting route
     classes (see :func:`interval_lines`).
 
-    With ``whole_lines`` (``Fill.LINE``) the interval form holds up to the first line of
-    each (SKU, route) group that cannot be filled whole (it takes nothing, so later lines
-    see stock the interval form would have given it): those lines and the ones after them
-    are left over, with the stock the others left, for another kernel; their entries in
-    the result are placeholders."""
+    With ``Fill.LINE`` or ``Fill.ORDER`` a line or order that cannot be filled whole takes
+    nothing: :func:`whole_units` first decides which units are filled, then the intervals
+    are laid out over their lines alone."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     cls = rc.channel_class[inp.line_channel]
@@ -147,35 +136,28 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups below in bounds
         c_end, ent_stock, ent_wh, ent_rank = (np.zeros(1, np.int64),) * 4
 
-    # cumulative demand within each group, in service order, on the global stock axis
-    cum = np.cumsum(q_sorted)
     new_group = np.ones(n, bool)
     new_group[1:] = g_sorted[1:] != g_sorted[:-1]
     starts = np.flatnonzero(new_group)
     seg = np.cumsum(new_group) - 1
-    d_start = cum - q_sorted - (cum - q_sorted)[starts][seg]
+    routed = rc.route_len[g_sorted % n_cls] > 0
+    whole = inp.policy.fill is not Fill.PARTIAL
+    if whole:
+        # units (lines, or orders: runs of one (priority, order) in service order) that
+        # cannot be filled whole take nothing; only the others enter the intervals
+        unit = _units(inp, perm, service, bits_n)
+        ok = whole_units(g_sorted, q_sorted, unit, ~inp.sku_backorder[g_sorted // n_cls] & routed,
+                         ~routed, total, new_group)
+        q_take = np.where(ok, q_sorted, 0)
+    else:
+        q_take = q_sorted
+
+    # cumulative demand within each group, in service order, on the global stock axis
+    cum = np.cumsum(q_take)
+    d_start = cum - q_take - (cum - q_take)[starts][seg]
     gb, gt = base[g_sorted], total[g_sorted]
     s = gb + np.minimum(d_start, gt)
-    e = gb + np.minimum(d_start + q_sorted, gt)
-    left_over = None
-    if whole_lines:
-        sku_sorted = g_sorted // n_cls
-        failing = (e - s < q_sorted) & ~inp.sku_backorder[sku_sorted] & (rc.route_len[g_sorted % n_cls] > 0)
-        fail_at = np.flatnonzero(failing)
-        first_fail = np.full(n_groups, n, np.int64)
-        first_fail[g_sorted[fail_at[::-1]]] = fail_at[::-1]
-        later = np.arange(n) >= first_fail[g_sorted]
-        e = np.where(later, s, e)
-        # what the lines before each group's first failure took, entry by entry
-        reach = base.copy()
-        done = np.flatnonzero(~later)
-        reach[g_sorted[done]] = e[done]                  # the last such line reaches furthest
-        taken = np.clip(np.minimum(c_end, reach[ent_group if n_ent else np.zeros(1, np.int64)])
-                        - (c_end - ent_stock), 0, ent_stock) if n_ent else np.zeros(0, np.int64)
-        left = rec_avail - np.bincount(ent_rec, weights=taken, minlength=rec_avail.size).astype(np.int64)
-        later_in = np.empty(n, bool)
-        later_in[perm] = later
-        left_over = LeftOver(np.flatnonzero(later_in), rec_sku, rec_wh, left)
+    e = gb + np.minimum(d_start + q_take, gt)
     a = np.minimum(_first_entry(c_end, s), c_end.size - 1)
     filled_sorted = e - s
     # most lines fit in one record; the few that span several are spread out below
@@ -226,8 +208,17 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     reason[lens == 0] = Reason.NO_WAREHOUSE
 
     back = (unfilled > 0) & inp.sku_backorder[inp.line_sku] & (lens > 0)
-    if left_over is not None:
-        back[left_over.lines] = False
+    if whole:
+        ok_in = np.empty(n, bool)
+        ok_in[perm] = ok
+        back &= ok_in
+        if inp.policy.fill is Fill.ORDER:
+            # a failed order's lines: short when they could not be filled at its turn,
+            # else failed with their order
+            f = np.flatnonzero(~ok & routed)
+            short = _short_at_turn(f, q_sorted, gt - d_start, g_sorted, unit)
+            short &= ~inp.sku_backorder[g_sorted[f] // n_cls]
+            reason[perm[f]] = np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE)
     back = np.flatnonzero(back)
     if back.size:
         bo_wh = rc.route_wh[cls[back], 0]
@@ -243,7 +234,121 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
         rec_wh = np.concatenate([rec_wh, bo_wh])[by]
         rec_qty = np.concatenate([rec_qty, bo_qty])[by]
         rec_bo = bos[by]
-    return AllocationArrays(rec_line, rec_wh, rec_qty, rec_bo, unfilled, reason), left_over
+    return AllocationArrays(rec_line, rec_wh, rec_qty, rec_bo, unfilled, reason)
+
+
+def _units(inp: Inputs, perm: np.ndarray, service: np.ndarray | None, bits_n: int) -> np.ndarray:
+    """Per line in ``perm`` order, the unit it is decided with: the line itself
+    (``Fill.LINE``), or its order (``Fill.ORDER``: lines of one priority and order number,
+    which are one run of the service order) as a small non-negative integer."""
+    if inp.policy.fill is Fill.LINE:
+        return perm
+    if service is not None and service.size:
+        key = service[perm] >> bits_n                 # (priority, order) packed
+        if int(key.max()) < 4 * perm.size + 1024:
+            return key
+    pairs = np.stack((inp.line_priority[perm], inp.line_order[perm]), axis=1)
+    return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
+
+
+def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
+                doomed: np.ndarray, total: np.ndarray, new_group: np.ndarray) -> np.ndarray:
+    """Which units are filled whole, as the sequential rule decides them; per line.
+
+    Lines come sorted by (``group``, service order), ``new_group`` marking each group's
+    first line; a group's stock is ``total[group]``. A unit (a line or an order, numbered
+    by ``unit``) is filled when each of its ``limited`` lines still finds its quantity
+    (together with the unit's earlier lines of the same group) in its group's stock, after
+    the filled units before it took theirs; a unit with a ``doomed`` line is never filled;
+    other lines (back-orderable) never stop a unit.
+
+    Decided in rounds, without a loop over lines. Each round bounds what the still-open
+    units before a line may take: at most all of them (every open unit filled), at least
+    none. A line that fits even under the first bound fits; one that does not fit under
+    the second never will. A unit all of whose lines surely fit is filled; one with a
+    line that surely does not is not. The earliest open unit has nothing open before it,
+    so its bounds agree and every round decides at least it; in practice a round decides
+    all but the lines near the point where a group runs short. Decided lines before a
+    group's first open line leave the rounds, their takings subtracted from its stock.
+    """
+    n = qty.shape[0]
+    size = int(unit.max()) + 1 if n else 0
+    status = np.zeros(size, np.int8)                   # 0 open, 1 filled, 2 not filled
+    status[unit[doomed]] = 2
+    # only groups that cannot fill all their limited lines can stop a unit
+    starts = np.flatnonzero(new_group)
+    demand = np.add.reduceat(np.where(limited, qty, 0), starts) if n else np.zeros(0, np.int64)
+    tight = demand > total[group[starts]]
+    idx = np.flatnonzero(limited & np.repeat(tight, np.diff(np.append(starts, n))))
+    # what the unit's earlier lines of the same group take before each line, with it
+    run_new = np.ones(idx.size, bool)
+    run_new[1:] = (unit[idx[1:]] != unit[idx[:-1]]) | new_group[idx[1:]] | (idx[1:] != idx[:-1] + 1)
+    q = qty[idx]
+    c = np.cumsum(q)
+    run_start = np.flatnonzero(run_new)
+    own_all = c - (c - q)[run_start][np.cumsum(run_new) - 1]
+    left = total.copy()                                 # per group: stock not taken by lines that left
+    g_all, u_all = group[idx], unit[idx]
+    keep = np.arange(idx.size)
+    while keep.size:
+        g, u, q, own = g_all[keep], u_all[keep], qty[idx[keep]], own_all[keep]
+        st = status[u]
+        new = np.ones(keep.size, bool)
+        new[1:] = g[1:] != g[:-1]
+        gs = np.flatnonzero(new)
+        gseg = np.cumsum(new) - 1
+        cap = left[g]
+        most = np.where(st != 2, q, 0)
+        cm = np.cumsum(most)
+        upper = cm - (cm - most)[gs][gseg]             # every open unit before filled, and this one
+        least = np.where(st == 1, q, 0)
+        cl = np.cumsum(least)
+        lower = cl - least - (cl - least)[gs][gseg] + own   # only the filled ones, and this unit's lines
+        is_open = st == 0
+        unsure = np.zeros(size, bool)
+        unsure[u[is_open & (upper > cap)]] = True
+        fails = np.zeros(size, bool)
+        fails[u[is_open & (lower > cap)]] = True
+        ou = u[is_open]
+        status[ou] = np.where(fails[ou], 2, np.where(unsure[ou], 0, 1))
+        # lines leave the rounds once nothing depends on them: lines before their group's
+        # first open line (decided for good; the filled ones' takings come off the stock),
+        # lines of units that are not filled (they take nothing), and groups whose lines
+        # would all fit even if every open unit were filled
+        st = status[u]
+        pos = np.where(st == 0, np.arange(keep.size), keep.size)
+        first_open = np.minimum.reduceat(pos, gs)
+        ends = np.append(gs[1:], keep.size) - 1
+        roomy = upper[ends] <= cap[ends]
+        stay = (np.arange(keep.size) >= first_open[gseg]) & (st != 2) & ~roomy[gseg]
+        gone = ~stay & (st == 1) & ~roomy[gseg]
+        np.subtract.at(left, g[gone], q[gone])
+        keep = keep[stay]
+    return status[unit] != 2              # units without limited lines are filled
+
+
+def _short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.ndarray,
+                   unit: np.ndarray) -> np.ndarray:
+    """For lines ``f`` of orders that were not filled (sorted by group, then service):
+    whether each lacked stock at its order's turn. ``have[f]`` is its group's stock then;
+    the order's earlier lines of the same group took theirs first unless they lacked too."""
+    m = f.size
+    if m == 0:
+        return np.zeros(0, bool)
+    run_new = np.ones(m, bool)
+    run_new[1:] = (group[f[1:]] != group[f[:-1]]) | (unit[f[1:]] != unit[f[:-1]]) | (f[1:] != f[:-1] + 1)
+    run = np.cumsum(run_new) - 1
+    rank = np.arange(m) - np.flatnonzero(run_new)[run]
+    q, h = qty[f], np.maximum(have[f], 0)
+    short = np.zeros(m, bool)
+    taken = np.zeros(int(run[-1]) + 1, np.int64)
+    for r in range(int(rank.max()) + 1):
+        at = np.flatnonzero(rank == r)
+        lacks = q[at] > h[at] - taken[run[at]]
+        short[at] = lacks
+        took = at[~lacks]
+        taken[run[took]] += q[took]                 # one line per run and rank
+    return short
 
 
 def _first_entry(c_end: np.ndarray, start: np.ndarray) -> np.ndarray:
