@@ -154,6 +154,26 @@ def test_an_order_id_placed_before_refuses_the_whole_wave(stocked):
         stocked.place_orders([("o2", "web", [("MUG", 1)]), ("o1", "web", [("MUG", 1)])])
 
 
+def test_the_store_adds_a_waves_orders_in_one_batch_or_none_of_them(inv, clock):
+    # the port the wave books through: one read for the ids taken, one batch insert
+    from stockkit.model import Order, OrderLine
+
+    def order(i: str) -> Order:
+        return Order(i, "web", (OrderLine("1", "TEE-M", 1),), clock())
+
+    with inv.store.transaction() as tx:
+        tx.insert_orders([order("a"), order("b")])
+    with inv.store.transaction() as tx:
+        assert tx.existing_orders(["a", "x", "b"]) == {"a", "b"}
+        assert tx.existing_orders([]) == set()
+        for batch in ([order("c"), order("a")], [order("d"), order("d")]):
+            with pytest.raises(DuplicateCode, match="'a'|'d'"):
+                tx.insert_orders(batch)
+    with inv.store.transaction(write=False) as tx:
+        assert tx.existing_orders(["a", "b", "c", "d"]) == {"a", "b"}
+        assert tx.get_order("b") == order("b")
+
+
 def test_a_policy_must_be_a_policy(stocked):
     with unchanged(stocked), pytest.raises(ValidationError):
         stocked.place_orders([("o1", "web", [("MUG", 1)])], policy="split")  # type: ignore[arg-type]

@@ -980,8 +980,9 @@ class Inventory:
         ) -> tuple[WavePlan, set[str]]:
             for channel in sorted({r.channel for r in requests}):
                 _channel(tx, channel)
+            taken = tx.existing_orders([r.order_id for r in requests])
             for r in requests:
-                if tx.get_order(r.order_id) is not None:
+                if r.order_id in taken:
                     raise DuplicateCode(f"order {r.order_id!r} exists already; order ids are unique")
             entries = watch.touch(skus) if watch is not None else self._catalogue(tx, skus)
             back_orders: set[str] = set()
@@ -1702,8 +1703,7 @@ def _book_orders(
          for b in all_bookings],
         at=ctx.now, actor=ctx.actor,
     )
-    for placement in placements:
-        tx.insert_order(placement.order)
+    tx.insert_orders([placement.order for placement in placements])
     tx.put_bookings(all_bookings)
     return placements
 

@@ -29,7 +29,7 @@ from typing import Protocol
 
 import attrs
 
-from stockkit.errors import InsufficientStock, InvalidQuantity, VersionConflict
+from stockkit.errors import DuplicateCode, InsufficientStock, InvalidQuantity, VersionConflict
 from stockkit.model import (
     AvailabilityEstimate,
     Booking,
@@ -56,6 +56,7 @@ __all__ = [
     "Store",
     "Transaction",
     "apply_to_level",
+    "refuse_duplicate_orders",
 ]
 
 #: A level's identity: ``(sku, warehouse)``.
@@ -212,8 +213,11 @@ class Transaction(Protocol):
     # -- orders and bookings ------------------------------------------------------------
     def get_order(self, order_id: str) -> Order | None:
         """The order with this id, or ``None``."""
-    def insert_order(self, order: Order) -> None:
-        """Add an order; raise :class:`~stockkit.errors.DuplicateCode` if the id exists."""
+    def insert_orders(self, orders: Sequence[Order]) -> None:
+        """Add orders in one batch (a wave's); raise :class:`~stockkit.errors.DuplicateCode`
+        if an id exists or repeats, and then add none."""
+    def existing_orders(self, order_ids: Sequence[str]) -> set[str]:
+        """Those of ``order_ids`` that are stored, in one read."""
     def update_order(self, order: Order) -> None:
         """Replace the stored order with the same id."""
     def bookings(
@@ -319,3 +323,13 @@ def apply_to_level(before: Level, changes: Sequence[Change], expired_held: int) 
             available=before.available + expired_held,
         )
     return after
+
+
+def refuse_duplicate_orders(order_ids: Sequence[str], stored: set[str]) -> None:
+    """For backends adding a batch of orders: raise :class:`~stockkit.errors.DuplicateCode`
+    naming the first of ``order_ids`` that is ``stored`` already or repeats in the batch."""
+    seen: set[str] = set()
+    for order_id in order_ids:
+        if order_id in stored or order_id in seen:
+            raise DuplicateCode(f"order {order_id!r} exists already or twice in the batch; order ids are unique")
+        seen.add(order_id)

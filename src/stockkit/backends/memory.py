@@ -37,7 +37,7 @@ from stockkit.model import (
     Warehouse,
 )
 from stockkit.product_status import EXPIRING, status_at
-from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level
+from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level, refuse_duplicate_orders
 
 __all__ = ["MemoryStore", "MemoryTransaction", "stockkit_register_backends"]
 
@@ -397,8 +397,14 @@ class MemoryTransaction:
     def get_order(self, order_id: str) -> Order | None:
         return self._t.orders.get(order_id)
 
-    def insert_order(self, order: Order) -> None:
-        self._insert(self._t.orders, order.order_id, order, "order")
+    def insert_orders(self, orders: Sequence[Order]) -> None:
+        ids = [o.order_id for o in orders]
+        refuse_duplicate_orders(ids, self.existing_orders(ids))
+        for order in orders:
+            self._set(self._t.orders, order.order_id, order)
+
+    def existing_orders(self, order_ids: Sequence[str]) -> set[str]:
+        return {i for i in order_ids if i in self._t.orders}
 
     def update_order(self, order: Order) -> None:
         self._set(self._t.orders, order.order_id, order)

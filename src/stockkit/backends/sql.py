@@ -43,7 +43,7 @@ from stockkit.model import (
     Transfer,
     Warehouse,
 )
-from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level
+from stockkit.store import Change, LedgerQuery, LevelKey, LevelTotals, apply_to_level, refuse_duplicate_orders
 
 __all__ = ["SQLTransaction", "group_changes"]
 
@@ -352,10 +352,25 @@ class SQLTransaction:
         row = self._one(f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?", (order_id,))
         return None if row is None else self.rows.order(row)
 
-    def insert_order(self, order: Order) -> None:
-        self._insert(f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                     (order.order_id, order.channel, lines_json(order), self._time(order.placed_at),
-                      self._time(order.expires_at)), "order", order.order_id)
+    def insert_orders(self, orders: Sequence[Order]) -> None:
+        ids = [o.order_id for o in orders]
+        refuse_duplicate_orders(ids, self.existing_orders(ids))
+        try:
+            self._executemany(f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                              [(o.order_id, o.channel, lines_json(o), self._time(o.placed_at),
+                                self._time(o.expires_at)) for o in orders])
+        except Exception as exc:
+            # another transaction added one of them since the check
+            if self._is_unique_violation(exc):
+                raise DuplicateCode(f"another transaction added an order of this batch (of {len(ids)}, first "
+                                    f"{ids[0]!r}) meanwhile; order ids are unique") from None
+            raise
+
+    def existing_orders(self, order_ids: Sequence[str]) -> set[str]:
+        if not order_ids:
+            return set()
+        where, params = self._in_list("order_id", list(order_ids))
+        return {row[0] for row in self._all(f"SELECT order_id FROM orders WHERE {where}", params)}
 
     def update_order(self, order: Order) -> None:
         self._execute("UPDATE orders SET channel = ?, lines = ?, placed_at = ?, expires_at = ? WHERE order_id = ?",
