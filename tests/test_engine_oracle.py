@@ -335,3 +335,26 @@ def test_whole_lines_and_orders_are_decided_exactly_on_waves_that_run_short(fill
         want = allocate_oracle(**case, policy=policy)
         assert (want.line_unfilled > 0).sum() > 20      # the waves do run short
         assert_same(want, allocate_arrays(**case, policy=policy, kernel="intervals"), (fill, seed))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 16])
+@pytest.mark.parametrize("spread_orders", [False, True])
+def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, spread_orders: bool,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # chunks of a few lines (a group is never cut); order numbers spread beyond 2**52 take
+    # the path where (group, service) does not pack into 63 bits
+    from stockkit.engine import kernel_intervals
+
+    monkeypatch.setattr(kernel_intervals, "CHUNK", chunk)
+    for seed in range(40):
+        rng = np.random.default_rng([seed, chunk, spread_orders])
+        case = random_case(rng, "disjoint", lines=int(rng.integers(0, 80)), skus=int(rng.integers(1, 5)),
+                           warehouses=int(rng.integers(1, 6)), channels=int(rng.integers(1, 4)),
+                           stock_scale=int(rng.integers(1, 4)))
+        if spread_orders:
+            case["line_order"] = case["line_order"] * 2**52
+        for policy in ALL_POLICIES:
+            policy = policy_for("disjoint", policy)
+            got = run(case, policy, "intervals")
+            if got is not None:
+                assert_same(allocate_oracle(**case, policy=policy), got, (policy, chunk, seed))

@@ -16,7 +16,6 @@ from stockkit.engine.kernel_intervals import (
     allocate_intervals,
     interval_lines,
     route_classes,
-    service_keys,
 )
 from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups, sorted_by
 from stockkit.engine.kernel_scalar import allocate_python
@@ -138,7 +137,7 @@ def allocate_arrays(
     if chosen == "python":
         return allocate_python(inp)
     if chosen == "intervals":
-        return allocate_intervals(inp, route_classes(inp), service_keys(inp))
+        return allocate_intervals(inp, route_classes(inp))
     return _allocate_positions(inp, chosen)
 
 

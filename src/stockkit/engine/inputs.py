@@ -158,8 +158,9 @@ def check_inputs(
     priority = np.zeros(n, dtype=np.int64) if line_priority is None else _ints("line_priority", line_priority, n)
     if (line_lat is None) != (line_lon is None):
         raise InvalidArray("give line_lat and line_lon together, or neither")
-    lat = np.full(n, np.nan) if line_lat is None else _floats("line_lat", line_lat, n)
-    lon = np.full(n, np.nan) if line_lon is None else _floats("line_lon", line_lon, n)
+    # without ship-to points, one read-only NaN seen n times: no memory per line
+    lat = np.broadcast_to(np.nan, (n,)) if line_lat is None else _floats("line_lat", line_lat, n)
+    lon = np.broadcast_to(np.nan, (n,)) if line_lon is None else _floats("line_lon", line_lon, n)
     s_wh = _ints("stock_warehouse", stock_warehouse)
     m = s_wh.shape[0]
     s_sku = _ints("stock_sku", stock_sku, m)

@@ -19,6 +19,7 @@ output: the contract's arrays, in input order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -77,46 +78,45 @@ def service_keys(inp: Inputs) -> np.ndarray | None:
     n = inp.line_order.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
-    prio = inp.line_priority - inp.line_priority.min()
-    order = inp.line_order - inp.line_order.min()
+    p_min, o_min = int(inp.line_priority.min()), int(inp.line_order.min())
     bits_n = max(int(n - 1).bit_length(), 1)
-    bits_o = max(int(order.max()).bit_length(), 1)
-    bits_p = max(int(prio.max()).bit_length(), 1)
+    bits_o = max((int(inp.line_order.max()) - o_min).bit_length(), 1)
+    bits_p = max((int(inp.line_priority.max()) - p_min).bit_length(), 1)
     if bits_n + bits_o + bits_p > 62:
         return None
-    return (prio << (bits_o + bits_n)) | (order << bits_n) | np.arange(n)
+    # built in place: one array of 8 bytes per line, and the arange
+    keys = inp.line_priority - p_min
+    keys <<= bits_o
+    keys += inp.line_order
+    keys -= o_min
+    keys <<= bits_n
+    keys |= np.arange(n)
+    return keys
 
 
-def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None) -> AllocationArrays:
-    """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
-    split allowed, no ship complete, and no SKU with lines of two conflicting route
-    classes (see :func:`interval_lines`).
+#: sorted lines laid out at a time (whole (SKU, route) groups, so at least this many): a
+#: chunk's working arrays stay small, and the peak memory is little more than the result's
+CHUNK = 1 << 18
 
-    With ``Fill.LINE`` or ``Fill.ORDER`` a line or order that cannot be filled whole takes
-    nothing: :func:`whole_units` first decides which units are filled, then the intervals
-    are laid out over their lines alone."""
-    n = inp.line_order.shape[0]
+
+class _GroupStock(NamedTuple):
+    """Stock records along each (SKU, route) group: entry ``k`` covers units
+    ``[c_end[k] - ent_stock[k], c_end[k])`` of the global stock axis; group ``g`` starts
+    at ``base[g]`` and holds ``total[g]`` units."""
+
+    c_end: np.ndarray
+    ent_stock: np.ndarray
+    ent_wh: np.ndarray
+    base: np.ndarray
+    total: np.ndarray
+
+
+def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
+    """Stack the stock of each (SKU, route) group along its route: one entry per (record,
+    class holding its warehouse)."""
     n_cls = rc.route_wh.shape[0]
-    cls = rc.channel_class[inp.line_channel]
-    group = inp.line_sku * n_cls + cls
-    n_groups = inp.n_skus * n_cls
-
-    # lines in (group, service) order with one packed sort when the keys fit in 63 bits
-    bits_n = max(int(n - 1).bit_length(), 1)
-    bits_s = max(int(service.max()).bit_length(), 1) if service is not None and n else 0
-    if service is not None and bits_s + max(int(n_groups).bit_length(), 1) <= 62:
-        packed = np.sort((group << bits_s) | service)
-        perm = packed & ((1 << bits_n) - 1)
-        g_sorted = packed >> bits_s
-    else:
-        perm = np.lexsort((np.arange(n), inp.line_order, inp.line_priority, group))
-        g_sorted = group[perm]
-    q_sorted = inp.line_quantity.take(perm)
-
-    # stock of each group along its route: one entry per (record, class holding its warehouse)
-    avail = np.maximum(inp.stock_available, 0)
-    has = avail > 0
-    rec_sku, rec_wh, rec_avail = inp.stock_sku[has], inp.stock_warehouse[has], avail[has]
+    has = inp.stock_available > 0
+    rec_sku, rec_wh, rec_avail = inp.stock_sku[has], inp.stock_warehouse[has], inp.stock_available[has]
     ranks = rc.wh_rank[:, rec_wh]                     # (classes, records)
     ent_cls, ent_rec = np.nonzero(ranks >= 0)
     n_ent = ent_rec.size
@@ -124,131 +124,220 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, service: np.ndarray | None
     ent_group = rec_sku[ent_rec] * n_cls + ent_cls
     depth = rc.route_wh.shape[1]
     ent = np.sort((ent_group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
-    ent_rec, ent_rank, ent_group = ent_rec[ent], ent_rank[ent], ent_group[ent]
+    ent_rec, ent_group = ent_rec[ent], ent_group[ent]
     ent_stock = rec_avail[ent_rec]
-    ent_wh = rec_wh[ent_rec]
     c_end = np.cumsum(ent_stock)
     # each group's stock, exactly: entries are sorted by group, so it is a difference of c_end
     ends = np.cumsum(np.bincount(ent_group, minlength=n_groups))
     c0 = np.concatenate(([0], c_end))
     base = c0[ends - np.diff(ends, prepend=0)]
     total = c0[ends] - base
-    if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups below in bounds
-        c_end, ent_stock, ent_wh, ent_rank = (np.zeros(1, np.int64),) * 4
+    if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups in bounds
+        return _GroupStock(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), base, total)
+    return _GroupStock(c_end, ent_stock, rec_wh[ent_rec], base, total)
 
-    new_group = np.ones(n, bool)
-    new_group[1:] = g_sorted[1:] != g_sorted[:-1]
-    starts = np.flatnonzero(new_group)
-    seg = np.cumsum(new_group) - 1
-    routed = rc.route_len[g_sorted % n_cls] > 0
+
+class _SortedLines:
+    """The lines in (group, service) order: one packed, sorted int64 per line when
+    (group, service) fits in 62 bits, else the permutation and groups themselves."""
+
+    def __init__(self, inp: Inputs, rc: RouteClasses, service: np.ndarray | None, n_groups: int) -> None:
+        n = inp.line_order.shape[0]
+        n_cls = rc.route_wh.shape[0]
+        self.bits_n = max(int(n - 1).bit_length(), 1)
+        self.bits_s = max(int(service.max()).bit_length(), 1) if service is not None and n else 0
+        self.keys: np.ndarray | None = None
+        if service is not None and self.bits_s + max(int(n_groups).bit_length(), 1) <= 62:
+            # built and sorted in place: one array of 8 bytes per line
+            keys = rc.channel_class[inp.line_channel]
+            keys += inp.line_sku * n_cls
+            keys <<= self.bits_s
+            keys |= service
+            keys.sort()
+            self.keys = keys
+        else:
+            group = inp.line_sku * n_cls + rc.channel_class[inp.line_channel]
+            self.perm = np.lexsort((np.arange(n), inp.line_order, inp.line_priority, group))
+            self.group = group[self.perm]
+
+    def part(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """(input line, group) of sorted positions ``lo`` to ``hi``."""
+        if self.keys is None:
+            return self.perm[lo:hi], self.group[lo:hi]
+        k = self.keys[lo:hi]
+        return k & ((1 << self.bits_n) - 1), k >> self.bits_s
+
+    def group_end(self, at: int) -> int:
+        """The first sorted position after ``at`` of another group."""
+        if self.keys is None:
+            return int(np.searchsorted(self.group, self.group[at], side="right"))
+        nxt = ((int(self.keys[at]) >> self.bits_s) + 1) << self.bits_s
+        return int(np.searchsorted(self.keys, nxt))
+
+    def units(self, inp: Inputs, perm: np.ndarray) -> np.ndarray:
+        """Per sorted line, the unit it is decided with: the line itself (``Fill.LINE``),
+        or its order (``Fill.ORDER``: lines of one priority and order number, which are one
+        run of the service order) as a small non-negative integer."""
+        if inp.policy.fill is Fill.LINE:
+            return perm
+        if self.keys is not None and perm.size:
+            key = (self.keys & ((1 << self.bits_s) - 1)) >> self.bits_n     # (priority, order) packed
+            if int(key.max()) < 4 * perm.size + 1024:
+                return key
+        pairs = np.stack((inp.line_priority[perm], inp.line_order[perm]), axis=1)
+        return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
+
+
+def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
+    """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
+    split allowed, no ship complete, and no SKU with lines of two conflicting route
+    classes (see :func:`interval_lines`).
+
+    With ``Fill.LINE`` or ``Fill.ORDER`` a line or order that cannot be filled whole takes
+    nothing: :func:`whole_units` first decides which units are filled, then the intervals
+    are laid out over their lines alone. Lines are laid out in chunks of whole groups
+    (:data:`CHUNK`), into per-line arrays that become the result."""
+    n = inp.line_order.shape[0]
+    n_cls = rc.route_wh.shape[0]
+    n_groups = inp.n_skus * n_cls
+    stock = _group_stock(inp, rc, n_groups)
+    lines = _SortedLines(inp, rc, service_keys(inp), n_groups)     # the service keys live only while it sorts
+    c_end, ent_stock, ent_wh = stock.c_end, stock.ent_stock, stock.ent_wh
+    first_entry = _entry_finder(c_end, n)
+
     whole = inp.policy.fill is not Fill.PARTIAL
     if whole:
-        # units (lines, or orders: runs of one (priority, order) in service order) that
-        # cannot be filled whole take nothing; only the others enter the intervals
-        unit = _units(inp, perm, service, bits_n)
-        ok = whole_units(g_sorted, q_sorted, unit, ~inp.sku_backorder[g_sorted // n_cls] & routed,
-                         ~routed, total, new_group)
-        q_take = np.where(ok, q_sorted, 0)
-    else:
-        q_take = q_sorted
+        perm_all, g_all = lines.part(0, n)
+        q_all = inp.line_quantity[perm_all]
+        new_group = np.ones(n, bool)
+        new_group[1:] = g_all[1:] != g_all[:-1]
+        routed = rc.route_len[g_all % n_cls] > 0
+        unit = lines.units(inp, perm_all)
+        # units (lines, or orders) that cannot be filled whole take nothing; only the
+        # others enter the intervals
+        ok = whole_units(g_all, q_all, unit, ~inp.sku_backorder[g_all // n_cls] & routed, ~routed,
+                         stock.total, new_group)
+        q_take = np.where(ok, q_all, 0)
+        lines_perm = perm_all
+        del new_group
+    by_order = inp.policy.fill is Fill.ORDER
+    failed_lines: list[np.ndarray] = []
+    failed_reasons: list[np.ndarray] = []
 
-    # cumulative demand within each group, in service order, on the global stock axis
-    cum = np.cumsum(q_take)
-    d_start = cum - q_take - (cum - q_take)[starts][seg]
-    gb, gt = base[g_sorted], total[g_sorted]
-    s = gb + np.minimum(d_start, gt)
-    e = gb + np.minimum(d_start + q_take, gt)
-    a = np.minimum(_first_entry(c_end, s), c_end.size - 1)
-    filled_sorted = e - s
-    # most lines fit in one record; the few that span several are spread out below
-    multi = np.flatnonzero(e > c_end[a])
-
-    # back to input order in one scatter: units got and first warehouse, packed
-    wh_bits = max(int(inp.n_warehouses).bit_length(), 1)
-    first_wh = ent_wh[a]
-    if wh_bits + (int(q_sorted.max()).bit_length() if n else 0) + 1 <= 63:
-        packed_out = np.empty(n, np.int64)
-        packed_out[perm] = (filled_sorted << wh_bits) | first_wh
-        filled = packed_out >> wh_bits
-        wh_in = packed_out & ((1 << wh_bits) - 1)
-    else:
-        filled = np.empty(n, np.int64)
-        wh_in = np.empty(n, np.int64)
-        filled[perm] = filled_sorted
-        wh_in[perm] = first_wh
-    unfilled = inp.line_quantity - filled
-    got = filled > 0
-    pieces_in = got.astype(np.int64)
-    multi_line = perm[multi]
-    if multi.size:
-        last = np.searchsorted(c_end, e[multi] - 1, side="right")
-        pieces_in[multi_line] = last - a[multi] + 1
-        rec_line = np.repeat(np.arange(n), pieces_in)
-    else:
-        rec_line = np.flatnonzero(got)
-    count = rec_line.size
-    offsets = np.cumsum(pieces_in) - pieces_in
-    firsts = offsets[got]
-    rec_qty = np.empty(count, np.int64)
-    rec_wh = np.empty(count, np.int64)
-    rec_qty[firsts] = filled[got]
-    rec_wh[firsts] = wh_in[got]
-    if multi.size:
-        extra = pieces_in[multi_line] - 1
-        line_of = np.repeat(np.arange(multi.size), extra)
-        j = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra) + 1
-        k = a[multi][line_of] + j
-        at = offsets[multi_line][line_of] + j
-        rec_qty[offsets[multi_line]] = c_end[a[multi]] - s[multi]
-        rec_qty[at] = np.minimum(e[multi][line_of], c_end[k]) - (c_end[k] - ent_stock[k])
-        rec_wh[at] = ent_wh[k]
-    rec_bo = np.zeros(count, bool)
-    reason = np.where(unfilled > 0, Reason.SHORT, Reason.FILLED).astype(np.uint8)
-    lens = rc.route_len[cls]
-    reason[lens == 0] = Reason.NO_WAREHOUSE
-
-    back = (unfilled > 0) & inp.sku_backorder[inp.line_sku] & (lens > 0)
-    if whole:
-        ok_in = np.empty(n, bool)
-        ok_in[perm] = ok
-        back &= ok_in
-        if inp.policy.fill is Fill.ORDER:
+    filled = np.empty(n, np.int64)
+    wh_in = np.empty(n, np.int32 if inp.n_warehouses < 2**31 else np.int64)
+    spans: list[tuple[np.ndarray, ...]] = []       # lines that take from several records
+    lo = 0
+    while lo < n:
+        hi = n if lo + CHUNK >= n else lines.group_end(lo + CHUNK - 1)
+        perm, g = lines.part(lo, hi)
+        q = q_take[lo:hi] if whole else inp.line_quantity[perm]
+        new = np.ones(hi - lo, bool)
+        new[1:] = g[1:] != g[:-1]
+        starts = np.flatnonzero(new)
+        # cumulative demand within each group, in service order, on the global stock axis
+        d_start = np.cumsum(q)
+        d_start -= q
+        d_start -= d_start[starts].repeat(np.diff(np.append(starts, hi - lo)))
+        gb, gt = stock.base[g], stock.total[g]
+        s = gb + np.minimum(d_start, gt)
+        e = gb + np.minimum(d_start + q, gt)
+        a = np.minimum(first_entry(s), c_end.size - 1)
+        filled[perm] = e - s
+        wh_in[perm] = ent_wh[a]
+        # most lines fit in one record; the few that span several are spread out below
+        multi = np.flatnonzero(e > c_end[a])
+        if multi.size:
+            spans.append((perm[multi], s[multi], e[multi], a[multi]))
+        if whole and by_order:
             # a failed order's lines: short when they could not be filled at its turn,
             # else failed with their order
-            f = np.flatnonzero(~ok & routed)
-            short = _short_at_turn(f, q_sorted, gt - d_start, g_sorted, unit)
-            short &= ~inp.sku_backorder[g_sorted[f] // n_cls]
-            reason[perm[f]] = np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE)
-    back = np.flatnonzero(back)
-    if back.size:
-        bo_wh = rc.route_wh[cls[back], 0]
-        bo_qty = unfilled[back]
-        unfilled[back] = 0
-        reason[back] = Reason.BACKORDERED
-        rec_rank = rc.wh_rank[cls[rec_line], rec_wh]
-        lines = np.concatenate([rec_line, back])
-        ranks = np.concatenate([rec_rank, np.zeros(back.size, np.int64)])
-        bos = np.concatenate([rec_bo, np.ones(back.size, bool)])
-        by = np.lexsort((bos, ranks, lines))
-        rec_line = lines[by]
-        rec_wh = np.concatenate([rec_wh, bo_wh])[by]
-        rec_qty = np.concatenate([rec_qty, bo_qty])[by]
-        rec_bo = bos[by]
-    return AllocationArrays(rec_line, rec_wh, rec_qty, rec_bo, unfilled, reason)
+            f = np.flatnonzero(~ok[lo:hi] & routed[lo:hi])
+            short = _short_at_turn(f, q_all[lo:hi], gt - d_start, g, unit[lo:hi])
+            short &= ~inp.sku_backorder[g[f] // n_cls]
+            failed_lines.append(perm[f])
+            failed_reasons.append(np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
+        lo = hi
+    del lines, first_entry
+
+    rec_line, rec_wh, rec_qty = _records(filled, wh_in, spans, stock)
+    del wh_in, spans
+    unfilled = np.subtract(inp.line_quantity, filled, out=filled)
+    reason = (unfilled > 0).view(np.uint8) * np.uint8(Reason.SHORT)       # else FILLED, 0
+    no_route = (rc.route_len == 0)[rc.channel_class][inp.line_channel]
+    reason[no_route] = Reason.NO_WAREHOUSE
+    back = (unfilled > 0) & inp.sku_backorder[inp.line_sku] & ~no_route
+    if whole:
+        ok_in = np.empty(n, bool)
+        ok_in[lines_perm] = ok
+        back &= ok_in
+    if failed_lines:
+        reason[np.concatenate(failed_lines)] = np.concatenate(failed_reasons)
+    return _with_back_orders(inp, rc, AllocationArrays(rec_line, rec_wh, rec_qty, np.zeros(rec_line.size, bool),
+                                                      unfilled, reason), np.flatnonzero(back))
 
 
-def _units(inp: Inputs, perm: np.ndarray, service: np.ndarray | None, bits_n: int) -> np.ndarray:
-    """Per line in ``perm`` order, the unit it is decided with: the line itself
-    (``Fill.LINE``), or its order (``Fill.ORDER``: lines of one priority and order number,
-    which are one run of the service order) as a small non-negative integer."""
-    if inp.policy.fill is Fill.LINE:
-        return perm
-    if service is not None and service.size:
-        key = service[perm] >> bits_n                 # (priority, order) packed
-        if int(key.max()) < 4 * perm.size + 1024:
-            return key
-    pairs = np.stack((inp.line_priority[perm], inp.line_order[perm]), axis=1)
-    return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
+def _entry_finder(c_end: np.ndarray, n: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving, for sorted unit positions, the index of the first stock entry
+    whose interval ends after each: ``searchsorted(c_end, start, "right")``, or a lookup
+    in a table over the unit axis when there are few units per line."""
+    total = int(c_end[-1]) if c_end.size else 0
+    if total > 4 * n + 1024:
+        return lambda start: np.searchsorted(c_end, start, side="right")
+    table = np.cumsum(np.bincount(c_end, minlength=total + 1)).astype(np.int32 if c_end.size < 2**31 else np.int64)
+    return lambda start: table[start]
+
+
+def _records(filled: np.ndarray, wh_in: np.ndarray, spans: list[tuple[np.ndarray, ...]],
+             stock: _GroupStock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Records (line, warehouse, quantity) sorted by line and route: one per line that got
+    units (``filled`` from warehouse ``wh_in``), several for the lines of ``spans``
+    (line, start and end on the stock axis, first entry) that take from several records."""
+    first = np.flatnonzero(filled)
+    if not spans:
+        return first, wh_in[first].astype(np.int64), filled[first]
+    c_end, ent_stock, ent_wh = stock.c_end, stock.ent_stock, stock.ent_wh
+    m_line, m_s, m_e, m_a = (np.concatenate(part) for part in zip(*spans))
+    by = np.argsort(m_line)
+    m_line, m_s, m_e, m_a = m_line[by], m_s[by], m_e[by], m_a[by]
+    extra = np.searchsorted(c_end, m_e - 1, side="right") - m_a
+    reps = np.ones(first.size, np.int32)
+    at = np.searchsorted(first, m_line)
+    reps[at] += extra.astype(np.int32)
+    head = at + (np.cumsum(extra) - extra)     # each spanning line's first record
+    # one result column at a time, so that only one gathered column lives beside them
+    rec_qty = np.repeat(filled[first], reps)
+    rec_wh = np.repeat(wh_in[first], reps).astype(np.int64)
+    rec_line = np.repeat(first, reps)
+    del first, reps
+    rec_qty[head] = c_end[m_a] - m_s
+    line_of = np.repeat(np.arange(m_line.size), extra)
+    j = np.arange(line_of.size) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+    k = m_a[line_of] + j
+    pos = head[line_of] + j
+    rec_qty[pos] = np.minimum(m_e[line_of], c_end[k]) - (c_end[k] - ent_stock[k])
+    rec_wh[pos] = ent_wh[k]
+    return rec_line, rec_wh, rec_qty
+
+
+def _with_back_orders(inp: Inputs, rc: RouteClasses, result: AllocationArrays, back: np.ndarray) -> AllocationArrays:
+    """``result`` with the unfilled units of lines ``back`` booked as back orders at their
+    route's first warehouse (records after the line's stock records)."""
+    if not back.size:
+        return result
+    rec_line, rec_wh, rec_qty, rec_bo, unfilled, reason = result
+    cls = rc.channel_class[inp.line_channel[back]]
+    bo_wh = rc.route_wh[cls, 0]
+    bo_qty = unfilled[back]
+    unfilled[back] = 0
+    reason[back] = Reason.BACKORDERED
+    rec_rank = rc.wh_rank[rc.channel_class[inp.line_channel[rec_line]], rec_wh]
+    lines = np.concatenate([rec_line, back])
+    ranks = np.concatenate([rec_rank, np.zeros(back.size, np.int64)])
+    bos = np.concatenate([rec_bo, np.ones(back.size, bool)])
+    by = np.lexsort((bos, ranks, lines))
+    return AllocationArrays(lines[by], np.concatenate([rec_wh, bo_wh])[by], np.concatenate([rec_qty, bo_qty])[by],
+                            bos[by], unfilled, reason)
 
 
 def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
@@ -349,16 +438,6 @@ def _short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.n
         took = at[~lacks]
         taken[run[took]] += q[took]                 # one line per run and rank
     return short
-
-
-def _first_entry(c_end: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Index of the first stock entry whose interval ends after each (sorted) ``start``:
-    ``searchsorted(c_end, start, "right")``, by counting on a unit axis when that is short."""
-    total = int(c_end[-1]) if c_end.size else 0
-    if total <= 4 * start.size + 1024:
-        ends_at = np.bincount(c_end, minlength=total + 1)
-        return np.cumsum(ends_at)[start]
-    return np.searchsorted(c_end, start, side="right")
 
 
 def interval_lines(inp: Inputs, rc: RouteClasses) -> np.ndarray:
