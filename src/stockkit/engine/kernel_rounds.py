@@ -18,7 +18,11 @@ whatever happens are set aside and explained at the end from the log of what eac
 gave before their turn.
 
 All arrays are positions in service order; a line's candidates are the ragged
-``[ec_start, ec_end)`` ranges of :class:`~stockkit.engine.problem.Problem`.
+``[ec_start, ec_end)`` ranges of :class:`~stockkit.engine.problem.Problem`. Nearest-first
+lines may list only their first candidate (see :class:`~stockkit.engine.problem.PendingNearest`):
+their whole list is ranked and appended to the candidate arrays when a line cannot take
+from its first candidate or is resolved at an event; until then the records a line could
+still reach are its whole candidate set.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
-from stockkit.engine.problem import Problem, expand
+from stockkit.engine.problem import Problem, expand, nearest_lists, nearest_usable
 
 __all__ = ["Records", "allocate_rounds", "order_sku_groups", "sorted_by"]
 
@@ -103,15 +107,110 @@ def order_sku_groups(pb: Problem) -> tuple[np.ndarray, np.ndarray]:
 class _State:
     def __init__(self, pb: Problem, policy: Policy) -> None:
         n = pb.qty.shape[0]
-        self.pb = pb
         self.policy = policy
         self.stock = pb.stock.copy()
         self.empty = self.stock.shape[0] - 1
+        self.ptr = pb.ec_start.copy()
+        self.partial = None
+        if pb.pending is not None and pb.pending.partial.any():
+            self.partial = pb.pending.partial.copy()
+            # the candidate arrays grow as lines are laid out: room to double, and one
+            # empty record past the end for pointers that ran off their range
+            size = pb.ec_rec.shape[0]
+            self.bufs = [np.empty(2 * size + 1, np.int64) for _ in range(3)]
+            for buf, col in zip(self.bufs, (pb.ec_rec, pb.ec_rank, pb.ec_wh)):
+                buf[:size] = col
+            self.bufs[0][size] = self.empty
+            self.size = size
+            rec_buf, rank_buf, wh_buf = self.bufs
+            pb = pb._replace(ec_start=pb.ec_start.copy(), ec_end=pb.ec_end.copy(), ec_rec=rec_buf[:size],
+                             ec_rank=rank_buf[:size], ec_wh=wh_buf[:size])
+            self.ec_rec = rec_buf[:size + 1]
+        else:
+            self.ec_rec = np.append(pb.ec_rec, self.empty)
+        self.pb = pb
         self.unfilled = pb.qty.copy()
         self.reason = np.zeros(n, dtype=np.uint8)
         self.records = Records()
         self.log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.group_rank, self.group_total = order_sku_groups(pb)
+
+    def lay_out(self, pos: np.ndarray) -> None:
+        """Append the whole candidate lists of the lines ``pos`` that list only their
+        first one (their pointer is at it: it moves to the start of the new range)."""
+        if self.partial is None:
+            return
+        pos = pos[self.partial[pos]]
+        if pos.size == 0:
+            return
+        rec, rank, wh, counts = nearest_lists(self.pb, pos)
+        size, total = self.size, self.size + rec.size
+        if total + 1 > self.bufs[0].shape[0]:
+            grown = [np.empty(2 * total + 1, np.int64) for _ in range(3)]
+            for new, old in zip(grown, self.bufs):
+                new[:size] = old[:size]
+            self.bufs = grown
+        for buf, col in zip(self.bufs, (rec, rank, wh)):
+            buf[size:total] = col
+        self.bufs[0][total] = self.empty
+        self.size = total
+        start = size + np.cumsum(counts) - counts
+        pb = self.pb
+        pb.ec_start[pos] = start
+        pb.ec_end[pos] = start + counts
+        self.ptr[pos] = start
+        self.partial[pos] = False
+        rec_buf, rank_buf, wh_buf = self.bufs
+        self.pb = pb._replace(ec_rec=rec_buf[:total], ec_rank=rank_buf[:total], ec_wh=wh_buf[:total])
+        self.ec_rec = rec_buf[:total + 1]
+
+    def advance(self, pos: np.ndarray, qty: np.ndarray) -> None:
+        """Move the lines ``pos`` that list only their first candidate and cannot take
+        ``qty`` from it (split: anything) to their nearest candidate that can, found among
+        their whole candidate set: the lines before it cannot take from it either, as
+        stock only goes down. A line without one is left an empty range (until it is
+        resolved); lines that need the exact order get their whole list."""
+        if self.partial is None:
+            return
+        pb, split = self.pb, self.policy.split
+        at = pb.ec_start[pos]
+        have = self.stock[self.ec_rec[at]]
+        lacking = self.partial[pos] & (at < pb.ec_end[pos]) & ((have < qty) if not split else (have == 0))
+        rows = np.flatnonzero(lacking)
+        if rows.size == 0:
+            return
+        lines, q = pos[rows], qty[rows]
+        stock, ec_rec = self.stock, pb.ec_rec
+        if split:
+            def usable(r: np.ndarray, e: np.ndarray) -> np.ndarray:
+                return stock[ec_rec[e]] > 0
+        else:
+            def usable(r: np.ndarray, e: np.ndarray) -> np.ndarray:
+                return stock[ec_rec[e]] >= q[r][:, None]
+        best, tied = nearest_usable(pb.pending, lines, usable)
+        # a back-orderable line no warehouse holds whole looks at its first candidate
+        whole = tied | ((best < 0) & pb.backorder[lines]) if not split else tied
+        self.lay_out(lines[whole])
+        pb = self.pb
+        moved = np.flatnonzero(~whole & (best >= 0))
+        slot, e = pb.ec_start[lines[moved]], best[moved]
+        wh = pb.ec_wh[e]
+        pb.ec_rec[slot] = pb.ec_rec[e]
+        pb.ec_wh[slot] = wh
+        pb.ec_rank[slot] = np.where((wh == pb.first_wh[lines[moved]]) & pb.backorder[lines[moved]], 0, 1)
+        none = lines[~whole & (best < 0)]
+        pb.ec_end[none] = pb.ec_start[none]
+
+    def candidate_sets(self, pos: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ranges of the candidate arrays holding the candidates of lines ``pos`` from
+        ``lo`` on, in any order: a line that lists only its first candidate (at ``lo``)
+        may reach its whole candidate set."""
+        hi = self.pb.ec_end[pos]
+        if self.partial is None:
+            return lo, hi
+        part = self.partial[pos]
+        pending = self.pb.pending
+        return np.where(part, pending.set_start[pos], lo), np.where(part, pending.set_end[pos], hi)
 
     def consume(self, rec: np.ndarray, pos: np.ndarray, qty: np.ndarray) -> None:
         np.subtract.at(self.stock, rec, qty)
@@ -121,6 +220,7 @@ class _State:
     def complete_entries(self, pos: np.ndarray, have_of: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
         """For whole orders ``pos``: per line the candidate entry at the first warehouse of
         the order's route that holds every line's SKU total, or -1."""
+        self.lay_out(pos)
         pb = self.pb
         owner, idx = expand(pb.ec_start[pos], pb.ec_end[pos])
         ok = have_of(pos[owner], idx) >= self.group_total[pos][owner]
@@ -146,6 +246,7 @@ class _State:
         """Allocate the lines ``pos`` (whole units, in position order) exactly; ``have_of``
         gives the stock each candidate held at the unit's turn. ``apply`` books the result
         (records, stock); otherwise only reasons and unfilled are written."""
+        self.lay_out(pos)
         pb, policy = self.pb, self.policy
         m = pos.shape[0]
         qty = pb.qty[pos]
@@ -271,14 +372,14 @@ class _State:
         cum = np.concatenate(([0], np.cumsum(q[by])))
 
         def have_of(pos: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            r = pb.ec_rec[idx]
+            r = self.pb.ec_rec[idx]
             taken = cum[np.searchsorted(key, r * n1 + pos)] - cum[np.searchsorted(key, r * n1)]
             return pb.stock[r] - taken
 
         return have_of
 
 
-def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, valid: np.ndarray,
+def _unsettled(st: _State, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, valid: np.ndarray,
                take: np.ndarray | None = None,
                units: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Lines that must wait, when lines split and are their own units: the invalid ones,
@@ -302,8 +403,13 @@ def _unsettled(pb: Problem, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, v
         # earliest waiting line per current candidate (A is in position order)
         cur, first_at = np.unique(entry[idx], return_index=True)
         first = A[idx[first_at]]
-        owner, reach = expand(cur + 1, pb.ec_end[first])
-        reached, inverse = np.unique(pb.ec_rec[reach], return_inverse=True)
+        owner, reach = expand(*st.candidate_sets(first, cur + 1))
+        reach_rec = st.pb.ec_rec[reach]
+        if st.partial is not None:
+            # a whole candidate set holds the line's current record too
+            other = reach_rec != st.pb.ec_rec[cur][owner]
+            owner, reach_rec = owner[other], reach_rec[other]
+        reached, inverse = np.unique(reach_rec, return_inverse=True)
         since = np.full(reached.size + 1, _BIG, np.int64)   # the last slot: records nobody reaches
         np.minimum.at(since, inverse, first[owner])
         at = np.searchsorted(reached, rec)
@@ -351,7 +457,7 @@ def allocate_rounds(pb: Problem, policy: Policy,
     # warehouse can take them whole, then (unless Fill.ORDER) their lines go on alone
     order_unit = np.full(n, by_order or sc)
     sc_open = np.full(n, sc)
-    ptr = pb.ec_start.copy()
+    ptr = st.ptr
     frontier = np.full(int(pb.sku.max()) + 1 if n else 0, _BIG, np.int64)
     deferred: list[np.ndarray] = []
     # lines enter the rounds in windows of service order: a round costs in proportion to
@@ -359,7 +465,6 @@ def allocate_rounds(pb: Problem, policy: Policy,
     horizon = _window_end(pb, 0, window)
     active = np.arange(horizon)
     empty = st.empty
-    ec_rec = np.append(pb.ec_rec, empty)        # one past the end reads the empty record
 
     while True:
         if active.size < window // 2 and horizon < n:
@@ -370,6 +475,7 @@ def allocate_rounds(pb: Problem, policy: Policy,
         if not active.size:
             break
         stock = st.stock
+        pb, ec_rec = st.pb, st.ec_rec       # one past the end of ec_rec reads the empty record
         A = active
         kind = np.full(A.size, _TAKE, np.int64)
         fail_reason = np.zeros(A.size, np.uint8)
@@ -401,9 +507,12 @@ def allocate_rounds(pb: Problem, policy: Policy,
         idx = np.flatnonzero(~planned)
         if idx.size:
             P = A[idx]
+            q = qty[idx]
+            if st.partial is not None:
+                st.advance(P, q)
+                pb, ec_rec = st.pb, st.ec_rec
             p = ptr[P]
             end = pb.ec_end[P]
-            q = qty[idx]
             todo = np.arange(idx.size)
             while todo.size:
                 pt = p[todo]
@@ -423,7 +532,7 @@ def allocate_rounds(pb: Problem, policy: Policy,
                     need = q if not by_order else st.group_total[P]
                     ci = np.flatnonzero(~nothing & ~bo_ok & (need > stock[ec_rec[p]]))
                     if ci.size:
-                        owner, cidx = expand(pb.ec_start[P[ci]], end[ci])
+                        owner, cidx = expand(*st.candidate_sets(P[ci], pb.ec_start[P[ci]]))
                         total = np.bincount(owner, weights=stock[pb.ec_rec[cidx]], minlength=ci.size)
                         lacking = ci[total < need[ci]]
                         k[lacking] = _FAIL
@@ -505,12 +614,12 @@ def allocate_rounds(pb: Problem, policy: Policy,
             resolvable = (unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts))[useg]
             if policy.split and not sc:
                 # whole units may settle after an event too, when nothing waiting reaches them
-                bad_line = _unsettled(pb, A, entry, rec, valid, take, (ustarts, useg))
+                bad_line = _unsettled(st, A, entry, rec, valid, take, (ustarts, useg))
                 resolvable &= bad_line
             else:
                 bad_line = unit_bad[useg]
         elif policy.split and policy.fill is not Fill.ORDER:
-            bad_line = _unsettled(pb, A, entry, rec, valid)
+            bad_line = _unsettled(st, A, entry, rec, valid)
             resolvable = A == frontier[sku]
         else:
             bad_line = A >= frontier[sku]
@@ -519,6 +628,7 @@ def allocate_rounds(pb: Problem, policy: Policy,
         # settle everything before the events
         s_idx = np.flatnonzero(~bad_line)
         if s_idx.size:
+            pb = st.pb
             sp = A[s_idx]
             t = take[s_idx]
             tp, te = sp[t], entry[s_idx][t]

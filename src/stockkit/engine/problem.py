@@ -7,20 +7,24 @@ is simply "smaller position". Only records that hold stock at the start can ever
 anything (stock only goes down), so a line's *candidates* are the records of its SKU with
 stock at warehouses of its route, in route order: a flat array with ``[ec_start, ec_end)``
 per line. Lines on a priority route share the candidates of their (SKU, route) group;
-nearest-first lines get their own, sorted by distance.
+nearest-first lines get their own, sorted by distance. Most of those lines settle at their
+nearest candidate, so by default only that one is laid out at first and the rest of a
+line's list when a kernel asks for it (see :class:`PendingNearest`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, route_classes, service_keys
-from stockkit.engine.policy import RouteOrder
+from stockkit.engine.policy import RouteOrder, ShipComplete
 
-__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "Problem", "build_problem", "haversine_km"]
+__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "haversine_km",
+           "nearest_lists", "nearest_usable"]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -39,7 +43,8 @@ class Problem(NamedTuple):
 
     ``ec_rank`` orders a line's records as its route does and is 0 exactly for the line's
     first warehouse (``first_wh``), where back orders are booked. ``stock`` has one extra,
-    always empty record at the end.
+    always empty record at the end. With ``pending``, some nearest-first lines list only
+    their first candidate so far (see :class:`PendingNearest`).
     """
 
     seq: np.ndarray            # position -> input line
@@ -56,6 +61,30 @@ class Problem(NamedTuple):
     ec_wh: np.ndarray
     stock: np.ndarray
     lazy: LazyNearest | None = None
+    pending: PendingNearest | None = None
+
+
+class PendingNearest(NamedTuple):
+    """Nearest-first lines laid out up to their first candidate only.
+
+    A ``partial`` line's range ``[ec_start, ec_end)`` holds its nearest candidate alone;
+    its whole candidate *set* is the (SKU, route) group ``[set_start, set_end)`` of the
+    candidate arrays (whose ``ec_rank`` there is the rank on the route, which breaks ties
+    of distance). :func:`nearest_usable` finds a line's nearest candidate among those a
+    kernel can still use, :func:`nearest_lists` ranks a line's whole list.
+    """
+
+    partial: np.ndarray        # bool per position
+    set_start: np.ndarray      # per position
+    set_end: np.ndarray
+    lat: np.ndarray            # radians per position
+    cos_lat: np.ndarray
+    lon: np.ndarray
+    wh_lat: np.ndarray         # radians per warehouse
+    wh_cos_lat: np.ndarray
+    wh_lon: np.ndarray
+    points: np.ndarray         # unit vectors (rows) per position, per candidate entry of
+    entry_points: np.ndarray   # the sets: their dot product orders candidates by distance
 
 
 class LazyNearest(NamedTuple):
@@ -130,10 +159,15 @@ def _by_owner_then_distance(owner: np.ndarray, dist: np.ndarray, tie: np.ndarray
     return by
 
 
-def build_problem(inp: Inputs, lazy_nearest: bool = False) -> Problem:
-    """Sort lines into service order and find each line's candidate records
-    (``lazy_nearest``: leave nearest-first lines' candidates to the kernel, see
-    :class:`LazyNearest`)."""
+def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = None) -> Problem:
+    """Sort lines into service order and find each line's candidate records.
+
+    ``lazy_nearest``: leave nearest-first lines' candidates to the kernel (see
+    :class:`LazyNearest`). Otherwise nearest-first lines get their own sorted lists:
+    whole when ``eager``, else only their first candidate until a kernel asks for the
+    rest (see :class:`PendingNearest`); ``eager`` defaults to whether orders may ship
+    complete (those look at whole lists at once).
+    """
     n = inp.line_order.shape[0]
     keys = service_keys(inp)
     if keys is None:
@@ -151,64 +185,190 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False) -> Problem:
     stock = np.append(inp.stock_available[positive], 0)
     rc = route_classes(inp)
     g_rec, g_rank, g_offsets = _group_candidates(inp, rc, rec_sku, rec_wh)
+    g_wh = rec_wh[g_rec]
     n_cls = rc.route_wh.shape[0]
     sku = inp.line_sku[seq]
+    backorder = inp.sku_backorder[sku]
     cls = rc.channel_class[inp.line_channel[seq]]
     group = sku * n_cls + cls
     ec_start, ec_end = g_offsets[group], g_offsets[group + 1]
-    ec_rec, ec_rank = g_rec, g_rank
+    ec_rec, ec_rank, ec_wh = g_rec, g_rank, g_wh
     first_wh = rc.route_wh[cls, 0]
 
     nearest = inp.policy.route is RouteOrder.NEAREST
     lat, lon = (inp.line_lat[seq], inp.line_lon[seq]) if nearest else (inp.line_lat, inp.line_lon)
     located = np.flatnonzero(~np.isnan(lat)) if nearest else np.zeros(0, np.int64)
-    lazy = None
+    lazy = pending = None
     if located.size:
+        first_wh = _nearest_first(inp, rc, sku, cls, lat, lon, located, first_wh)
+        p1, p2 = np.radians(lat), np.radians(inp.warehouse_lat)
+        l1, l2 = np.radians(lon), np.radians(inp.warehouse_lon)
+    if located.size and lazy_nearest:
         by_sku = np.argsort(rec_sku, kind="stable")
         sku_offsets = np.searchsorted(rec_sku[by_sku], np.arange(inp.n_skus + 1))
-        first_wh = _nearest_first(inp, rc, sku, cls, lat, lon, located, first_wh)
-    if located.size and lazy_nearest:
         flags = np.zeros(n, bool)
         flags[located] = True
         ec_start, ec_end = ec_start.copy(), ec_end.copy()
         ec_start[located] = ec_end[located] = 0
-        p1, p2 = np.radians(lat), np.radians(inp.warehouse_lat)
-        lazy = LazyNearest(flags, cls, sku_offsets, by_sku, rec_wh[by_sku], rc.wh_rank, p1, np.cos(p1),
-                           np.radians(lon), p2, np.cos(p2), np.radians(inp.warehouse_lon))
+        lazy = LazyNearest(flags, cls, sku_offsets, by_sku, rec_wh[by_sku], rc.wh_rank, p1, np.cos(p1), l1,
+                           p2, np.cos(p2), l2)
     elif located.size:
-        # nearest-first lines: their SKU's records on their route, by (distance, priority, warehouse)
-        owner, idx = expand(sku_offsets[sku[located]], sku_offsets[sku[located] + 1])
-        rec = by_sku[idx]
-        wh = rec_wh[by_sku][idx]            # gathers from the small table of records
-        n_wh = rc.wh_rank.shape[1]
-        # rank on the line's route (ties of distance go by it), -1 when not linked
-        tie = rc.wh_rank.ravel()[(cls[located] * n_wh)[owner] + wh]
-        linked = tie >= 0
-        if not linked.all():
-            owner, rec, wh, tie = owner[linked], rec[linked], wh[linked], tie[linked]
-        # the haversine term a = sin²(dφ/2) + cos φ1 cos φ2 sin²(dλ/2) orders points exactly
-        # as the distance 2R·asin(√a) does, at a fraction of the cost
-        p1, l1 = np.radians(lat[located]), np.radians(lon[located])
-        p2, l2 = np.radians(inp.warehouse_lat), np.radians(inp.warehouse_lon)
-        c1, c2 = np.cos(p1), np.cos(p2)
-        term = np.sin((p2[wh] - p1[owner]) / 2) ** 2 + c1[owner] * c2[wh] * np.sin((l2[wh] - l1[owner]) / 2) ** 2
-        by = _by_owner_then_distance(owner, np.minimum(term, 1.0), tie)
-        owner, rec, wh = owner[by], rec[by], wh[by]
-        counts = np.bincount(owner, minlength=located.size)
+        # nearest-first lines: their (SKU, route) group's records, by (distance, priority, warehouse)
+        if eager is None:
+            eager = inp.policy.ship_complete is not ShipComplete.OFF
+        points = np.full((n, 3), np.nan)
+        if not eager:
+            points[located] = _unit_vectors(p1[located], l1[located])
+        pending = PendingNearest(np.zeros(n, bool), ec_start, ec_end, p1, np.cos(p1), l1, p2, np.cos(p2), l2,
+                                 points, _unit_vectors(p2, l2)[g_wh] if not eager else np.zeros((0, 3)))
+        if eager:
+            idx, counts = _sorted_entries(pending, g_wh, g_rank, located)
+        else:
+            # the nearest candidate alone; near ties of the fast test are ranked exactly
+            idx, tied = nearest_usable(pending, located)
+            counts = (idx >= 0).astype(np.int64)
+            tied = np.flatnonzero(tied)
+            if tied.size:
+                t_idx, t_counts = _sorted_entries(pending, g_wh, g_rank, located[tied])
+                idx[tied] = t_idx[np.cumsum(t_counts) - t_counts]
+            idx = idx[idx >= 0]
+        rec, rank, wh = _listed(g_rec, g_wh, first_wh, backorder, located, idx, counts)
         own_start = g_rec.size + np.cumsum(counts) - counts
-        position = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        rank = np.where((wh == first_wh[located][owner]) & inp.sku_backorder[sku[located]][owner], 0, position + 1)
         ec_rec = np.concatenate([g_rec, rec])
         ec_rank = np.concatenate([g_rank, rank])
+        ec_wh = np.concatenate([g_wh, wh])
         ec_start, ec_end = ec_start.copy(), ec_end.copy()
         ec_start[located] = own_start
         ec_end[located] = own_start + counts
+        if eager:
+            pending = None
+        else:
+            pending.partial[located] = pending.set_end[located] - pending.set_start[located] > 1
     return Problem(
-        seq=seq, sku=sku, qty=inp.line_quantity[seq], backorder=inp.sku_backorder[sku],
+        seq=seq, sku=sku, qty=inp.line_quantity[seq], backorder=backorder,
         order=order, order_start=order_start, first_wh=first_wh,
-        ec_start=ec_start, ec_end=ec_end, ec_rec=ec_rec, ec_rank=ec_rank, ec_wh=np.append(rec_wh, -1)[ec_rec],
-        stock=stock, lazy=lazy,
+        ec_start=ec_start, ec_end=ec_end, ec_rec=ec_rec, ec_rank=ec_rank, ec_wh=ec_wh,
+        stock=stock, lazy=lazy, pending=pending,
     )
+
+
+def nearest_usable(pending: PendingNearest, lines: np.ndarray,
+                   usable: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per line of ``lines`` (positions) the entry of its candidate set nearest to it among
+    those ``usable(rows, entries)`` accepts (``rows`` index ``lines``; all when None), -1
+    when there is none, and whether another usable entry is too close to call by the fast
+    test (then :func:`nearest_lists` ranks the line exactly)."""
+    return _nearest_entries(pending.set_start[lines], pending.set_end[lines], pending.points[lines],
+                            pending.entry_points, usable)
+
+
+def nearest_lists(pb: Problem, lines: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The whole candidate lists of the pending nearest-first ``lines`` (positions; see
+    :class:`PendingNearest`): (record, rank, warehouse) of every candidate, line after line
+    in their order, and how many each line has."""
+    idx, counts = _sorted_entries(pb.pending, pb.ec_wh, pb.ec_rank, lines)
+    return (*_listed(pb.ec_rec, pb.ec_wh, pb.first_wh, pb.backorder, lines, idx, counts), counts)
+
+
+def _sorted_entries(pending: PendingNearest, ec_wh, ec_tie, lines) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of each line's candidate set, line after line by (distance, ``ec_tie``),
+    and how many each line has."""
+    owner, idx = expand(pending.set_start[lines], pending.set_end[lines])
+    wh = ec_wh[idx]
+    p1, c1, l1 = pending.lat[lines], pending.cos_lat[lines], pending.lon[lines]
+    p2, c2, l2 = pending.wh_lat, pending.wh_cos_lat, pending.wh_lon
+    # the haversine term a = sin²(dφ/2) + cos φ1 cos φ2 sin²(dλ/2) orders points exactly
+    # as the distance 2R·asin(√a) does, at a fraction of the cost
+    term = np.sin((p2[wh] - p1[owner]) / 2) ** 2 + c1[owner] * c2[wh] * np.sin((l2[wh] - l1[owner]) / 2) ** 2
+    by = _by_owner_then_distance(owner, np.minimum(term, 1.0), ec_tie[idx])
+    return idx[by], np.bincount(owner, minlength=lines.size)
+
+
+def _listed(ec_rec, ec_wh, first_wh, backorder, lines, idx, counts) -> tuple[np.ndarray, ...]:
+    """(record, rank, warehouse) of the entries ``idx``, ``counts`` per line of ``lines``
+    in list order: the rank is the place in the list, 0 at a back-order line's first warehouse."""
+    wh = ec_wh[idx]
+    owner = np.repeat(np.arange(lines.size), counts)
+    position = np.arange(idx.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    rank = np.where((wh == first_wh[lines][owner]) & backorder[lines][owner], 0, position + 1)
+    return ec_rec[idx], rank, wh
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points (radians) as rows of unit vectors: the dot product of two is the cosine of
+    the angle between them, larger for nearer points."""
+    cos_lat = np.cos(lat)
+    return np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)], axis=1)
+
+
+#: dot products of unit vectors closer than this are too close to order two warehouses
+#: by (their rounding error is ~1e-16); the exact term decides then, as in kernel_numba
+_NEAR_TIE = 1e-12
+#: lines sharing a candidate set with at least this many (line, candidate) pairs take
+#: one matrix product for the set; the rest are batched by set size
+_SHARED_WORK = 2048
+_SHARED_LINES = 64
+_CHUNK = 8192
+
+
+def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, entries: np.ndarray,
+                     usable: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per line the entry of ``[lo, hi)`` nearest to its point (unit vectors ``points``
+    and ``entries``) among those ``usable`` accepts: the index, -1 when there is none, and
+    whether another one comes within :data:`_NEAR_TIE` of it (then only the exact term
+    can tell)."""
+    n = lo.size
+    best = np.full(n, -1, np.int64)
+    tied = np.zeros(n, bool)
+    size = hi - lo
+
+    def pick(rows: np.ndarray, cand: np.ndarray, dots: np.ndarray, inside: np.ndarray | None = None) -> None:
+        if usable is not None:
+            inside = usable(rows, cand) if inside is None else inside & usable(rows, cand)
+        if inside is not None:
+            dots = np.where(inside, dots, -np.inf)
+        at = np.argmax(dots, axis=1)
+        r = np.arange(rows.size)
+        top = dots[r, at]
+        found = top > -np.inf
+        best[rows] = np.where(found, lo[rows] + at, -1)
+        if dots.shape[1] > 1:
+            dots[r, at] = -np.inf
+            tied[rows] = found & (dots.max(axis=1) >= top - _NEAR_TIE)
+
+    lines = np.flatnonzero(size > 0)
+    if lines.size == 0:
+        return best, tied
+    # lines by candidate set (its start), then runs of lines sharing one
+    bits = max(int(lines.size - 1).bit_length(), 1)
+    lines = lines[np.sort((lo[lines] << bits) | np.arange(lines.size)) & ((1 << bits) - 1)]
+    s_lo = lo[lines]
+    new = np.ones(lines.size, bool)
+    new[1:] = s_lo[1:] != s_lo[:-1]
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], lines.size)
+    shared = (ends - starts >= _SHARED_LINES) & ((ends - starts) * size[lines[starts]] >= _SHARED_WORK)
+    rest = np.ones(lines.size, bool)
+    for a, b in zip(starts[shared].tolist(), ends[shared].tolist()):
+        rest[a:b] = False
+        cand = np.arange(lo[lines[a]], hi[lines[a]])
+        for c in range(a, b, _CHUNK):
+            rows = lines[c:min(b, c + _CHUNK)]
+            pick(rows, cand[None, :], points[rows] @ entries[cand].T)
+    # the rest by set size rounded up to a power of two (few batches; the entries past
+    # a set's end only pad, and the last entry stands in for those past the table's end)
+    lines = lines[rest]
+    bucket = np.ceil(np.log2(size[lines])).astype(np.int64)
+    for b in np.unique(bucket).tolist():
+        same = lines[bucket == b]
+        for c in range(0, same.size, _CHUNK):
+            rows = same[c:c + _CHUNK]
+            step = np.arange(1 << b)
+            cand = np.minimum(lo[rows][:, None] + step, entries.shape[0] - 1)
+            inside = step < size[rows][:, None]
+            pick(rows, cand, np.matmul(entries[cand], points[rows][:, :, None])[:, :, 0], inside)
+    return best, tied
 
 
 def _nearest_first(inp: Inputs, rc: RouteClasses, sku, cls, lat, lon, located, first_wh) -> np.ndarray:

@@ -1,0 +1,87 @@
+"""Nearest-first lines in the rounds kernel: laid out up to their first candidate, moved
+on to their nearest usable one, ranked whole only when resolved, and still exactly the
+oracle's result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_cases import ALL_POLICIES, random_case
+from test_engine_oracle import assert_same
+
+from stockkit.engine import Fill, Policy, RouteOrder, ShipComplete, allocate_arrays
+from stockkit.engine import problem as problem_module
+from stockkit.engine.inputs import check_inputs
+from stockkit.engine.problem import build_problem, nearest_lists
+from stockkit.testing.allocation_oracle import allocate_oracle
+
+NEAREST_POLICIES = [p for p in ALL_POLICIES if p.route is RouteOrder.NEAREST]
+
+
+def on_few_sites(rng: np.random.Generator, case: dict, sites: int = 3) -> dict:
+    """``case`` with warehouses and ship-to points on a few shared sites: distances tie
+    exactly (link priority, then warehouse index decide) and are often zero."""
+    lat, lon = rng.uniform(-60, 60, sites), rng.uniform(-170, 170, sites)
+    wh = rng.integers(0, sites, case["warehouse_lat"].shape[0])
+    order_site = rng.integers(0, sites, int(case["line_order"].max(initial=0)) + 1)[case["line_order"]]
+    located = ~np.isnan(case["line_lat"])
+    return case | {
+        "warehouse_lat": lat[wh], "warehouse_lon": lon[wh],
+        "line_lat": np.where(located, lat[order_site], np.nan), "line_lon": np.where(located, lon[order_site], np.nan),
+    }
+
+
+def case_for(seed: int) -> dict:
+    rng = np.random.default_rng([seed, 41])
+    big = seed % 5 == 0
+    case = random_case(rng, "nearest", lines=int(rng.integers(40, 200)) if big else int(rng.integers(1, 30)),
+                       skus=int(rng.integers(1, 4)), warehouses=int(rng.integers(1, 12)),
+                       channels=int(rng.integers(1, 4)), stock_scale=int(rng.integers(1, 5)) if big else 1)
+    return on_few_sites(rng, case) if seed % 2 else case
+
+
+@pytest.mark.parametrize("forced", [False, True], ids=["natural", "every-path"])
+def test_the_rounds_match_the_oracle_on_nearest_first_lines(forced: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if forced:
+        # candidate sets shared by a single line take the matrix product, in chunks of 3
+        monkeypatch.setattr(problem_module, "_SHARED_LINES", 1)
+        monkeypatch.setattr(problem_module, "_SHARED_WORK", 1)
+        monkeypatch.setattr(problem_module, "_CHUNK", 3)
+    for seed in range(60):
+        case = case_for(seed)
+        for policy in NEAREST_POLICIES[seed % 4::4]:
+            assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="rounds"),
+                        (policy, seed))
+
+
+def test_many_lines_sharing_a_large_candidate_set_match_the_oracle() -> None:
+    rng = np.random.default_rng(5)
+    case = random_case(rng, "nearest", lines=600, skus=2, warehouses=40, channels=2, stock_scale=3)
+    for policy in (Policy(route=RouteOrder.NEAREST), Policy(route=RouteOrder.NEAREST, split=False),
+                   Policy(route=RouteOrder.NEAREST, fill=Fill.LINE),
+                   Policy(route=RouteOrder.NEAREST, fill=Fill.ORDER, ship_complete=ShipComplete.PREFER)):
+        assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="rounds"),
+                    policy)
+
+
+@pytest.mark.parametrize("sites", [0, 2])
+def test_a_pending_line_lists_the_head_of_its_whole_list_and_ranks_the_rest_alike(sites: int) -> None:
+    rng = np.random.default_rng(sites)
+    case = random_case(rng, "nearest", lines=300, skus=3, warehouses=30, channels=3, stock_scale=2)
+    if sites:
+        case = on_few_sites(rng, case, sites)
+    inp = check_inputs(**case, policy=Policy(route=RouteOrder.NEAREST))
+    lazy, eager = build_problem(inp), build_problem(inp, eager=True)
+    assert eager.pending is None and lazy.pending is not None
+    listed = eager.ec_end > eager.ec_start
+    assert np.array_equal(lazy.ec_end > lazy.ec_start, listed)
+    for name in ("ec_rec", "ec_rank", "ec_wh"):
+        assert np.array_equal(getattr(lazy, name)[lazy.ec_start[listed]], getattr(eager, name)[eager.ec_start[listed]])
+    lines = np.flatnonzero(lazy.pending.partial)
+    assert lines.size and np.array_equal(lazy.pending.partial, (eager.ec_end - eager.ec_start > 1)
+                                         & ~np.isnan(inp.line_lat[lazy.seq]))
+    rec, rank, wh, counts = nearest_lists(lazy, lines)
+    owner, idx = problem_module.expand(eager.ec_start[lines], eager.ec_end[lines])
+    assert np.array_equal(counts, eager.ec_end[lines] - eager.ec_start[lines])
+    assert np.array_equal(rec, eager.ec_rec[idx]) and np.array_equal(wh, eager.ec_wh[idx])
+    assert np.array_equal(rank, eager.ec_rank[idx])
