@@ -19,7 +19,6 @@ output: the contract's arrays, in input order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -109,6 +108,7 @@ class _GroupStock(NamedTuple):
     ent_wh: np.ndarray
     base: np.ndarray
     total: np.ndarray
+    start: np.ndarray          # per group: its first entry (the next group's when it has none)
 
 
 def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
@@ -132,9 +132,10 @@ def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
     c0 = np.concatenate(([0], c_end))
     base = c0[ends - np.diff(ends, prepend=0)]
     total = c0[ends] - base
+    start = ends - np.diff(ends, prepend=0)
     if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups in bounds
-        return _GroupStock(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), base, total)
-    return _GroupStock(c_end, ent_stock, rec_wh[ent_rec], base, total)
+        return _GroupStock(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), base, total, start)
+    return _GroupStock(c_end, ent_stock, rec_wh[ent_rec], base, total, start)
 
 
 class _SortedLines:
@@ -202,8 +203,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     n_groups = inp.n_skus * n_cls
     stock = _group_stock(inp, rc, n_groups)
     lines = _SortedLines(inp, rc, service_keys(inp), n_groups)     # the service keys live only while it sorts
-    c_end, ent_stock, ent_wh = stock.c_end, stock.ent_stock, stock.ent_wh
-    first_entry = _entry_finder(c_end, n)
+    c_end, ent_wh = stock.c_end, stock.ent_wh
 
     whole = inp.policy.fill is not Fill.PARTIAL
     if whole:
@@ -242,7 +242,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
         gb, gt = stock.base[g], stock.total[g]
         s = gb + np.minimum(d_start, gt)
         e = gb + np.minimum(d_start + q, gt)
-        a = np.minimum(first_entry(s), c_end.size - 1)
+        a = _first_entries(stock, g, s)
         filled[perm] = e - s
         wh_in[perm] = ent_wh[a]
         # most lines fit in one record; the few that span several are spread out below
@@ -258,7 +258,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
             failed_lines.append(perm[f])
             failed_reasons.append(np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
         lo = hi
-    del lines, first_entry
+    del lines
 
     rec_line, rec_wh, rec_qty = _records(filled, wh_in, spans, stock)
     del wh_in, spans
@@ -277,15 +277,20 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
                                                       unfilled, reason), np.flatnonzero(back))
 
 
-def _entry_finder(c_end: np.ndarray, n: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A function giving, for sorted unit positions, the index of the first stock entry
-    whose interval ends after each: ``searchsorted(c_end, start, "right")``, or a lookup
-    in a table over the unit axis when there are few units per line."""
-    total = int(c_end[-1]) if c_end.size else 0
-    if total > 4 * n + 1024:
-        return lambda start: np.searchsorted(c_end, start, side="right")
-    table = np.cumsum(np.bincount(c_end, minlength=total + 1)).astype(np.int32 if c_end.size < 2**31 else np.int64)
-    return lambda start: table[start]
+def _first_entries(stock: _GroupStock, g: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Per line of group ``g`` starting at ``s`` on the stock axis, the first entry whose
+    interval ends after ``s`` (``searchsorted(c_end, s, "right")``, kept in bounds):
+    walked from the group's first entry, since groups hold few entries and most lines
+    start in the first."""
+    c_end = stock.c_end
+    last = c_end.size - 1
+    a = np.minimum(stock.start[g], last)
+    move = np.flatnonzero(c_end[a] <= s)
+    while move.size:
+        move = move[a[move] < last]
+        a[move] += 1
+        move = move[c_end[a[move]] <= s[move]]
+    return a
 
 
 def _records(filled: np.ndarray, wh_in: np.ndarray, spans: list[tuple[np.ndarray, ...]],
