@@ -17,7 +17,7 @@ from stockkit.engine.kernel_intervals import (
     interval_lines,
     route_classes,
 )
-from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups, sorted_by
+from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups
 from stockkit.engine.kernel_scalar import allocate_python
 from stockkit.engine.policy import (
     AllocationArrays,
@@ -148,7 +148,10 @@ def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:
     lazy = chosen == "numba" and policy.ship_complete is ShipComplete.OFF
     pb = build_problem(inp, lazy_nearest=lazy)
     if chosen == "numba":
-        _, group_total = order_sku_groups(pb)
+        # the loop reads an order's SKU totals only to find a ship-complete warehouse
+        n_lines = pb.qty.shape[0]
+        group_total = (order_sku_groups(pb)[1] if policy.ship_complete is not ShipComplete.OFF
+                       else np.zeros(n_lines, np.int64))
         (pos, _rank, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
     else:
         (pos, _rank, wh, qty, bo), unfilled, reason = allocate_rounds(pb, policy)
@@ -158,6 +161,15 @@ def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:
     line_unfilled[pb.seq] = unfilled
     line_reason[pb.seq] = reason
     lines = pb.seq[pos]
-    # records come sorted by position; the contract sorts them by input line
-    by_line = sorted_by(lines)
-    return AllocationArrays(lines[by_line], wh[by_line], qty[by_line], bo[by_line], line_unfilled, line_reason)
+    # records come sorted by position; the contract sorts them by input line, keeping
+    # each line's records in their order: each goes to its line's slot, no sort needed
+    counts = np.bincount(pos, minlength=n)
+    per_line = np.empty(n, np.int64)
+    per_line[pb.seq] = counts
+    dest = (np.cumsum(per_line) - per_line)[lines] + (np.arange(pos.size) - (np.cumsum(counts) - counts)[pos])
+    columns = []
+    for column in (lines, wh, qty, bo):
+        placed = np.empty_like(column)
+        placed[dest] = column
+        columns.append(placed)
+    return AllocationArrays(*columns, line_unfilled, line_reason)
