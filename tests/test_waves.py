@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import stockkit
-from stockkit.engine import Fill, Policy, Reason, RouteOrder
+from stockkit.engine import Fill, Policy, Reason, RouteOrder, ShipComplete
 from stockkit.errors import (
     DuplicateCode,
     InsufficientStock,
@@ -23,7 +23,8 @@ from stockkit.errors import (
     UnknownOrder,
     ValidationError,
 )
-from stockkit.planning import OrderRequest
+from stockkit.model import OrderLine
+from stockkit.planning import OrderRequest, Topology, plan_wave, replan
 from stockkit.testing import FakeClock
 
 
@@ -156,7 +157,7 @@ def test_an_order_id_placed_before_refuses_the_whole_wave(stocked):
 
 def test_the_store_adds_a_waves_orders_in_one_batch_or_none_of_them(inv, clock):
     # the port the wave books through: one read for the ids taken, one batch insert
-    from stockkit.model import Order, OrderLine
+    from stockkit.model import Order
 
     def order(i: str) -> Order:
         return Order(i, "web", (OrderLine("1", "TEE-M", 1),), clock())
@@ -204,6 +205,22 @@ def test_a_plan_made_from_stock_that_changed_meanwhile_is_made_again(stocked, st
     wave = stocked.place_orders([("o2", "web", [("MUG", 1)])])
     assert wave.refused and stocked._planner.replans >= 1
     assert stocked.available("MUG") == 0
+
+
+@pytest.mark.sql_only  # two inventories share one store only on a database
+def test_a_wave_whose_stock_changed_meanwhile_plans_again_only_the_orders_it_affects(stocked, store_url):
+    stocked.place_orders([("warm", "web", [("MUG", 1), ("TEE-M", 1)])])   # the planner has seen both
+    other = stockkit.open(store_url, autoload_plugins=False)
+    try:
+        other.adjust("MUG", "ams", -3, "damaged")  # behind the first inventory's back: no MUG left
+    finally:
+        other.close()
+    before = stocked._planner.replanned_orders
+    wave = stocked.place_orders([("t1", "web", [("TEE-M", 2)]), ("m1", "web", [("MUG", 1)]),
+                                 ("t2", "web", [("TEE-M", 1)])])
+    assert stocked._planner.replanned_orders - before == 1          # m1 alone
+    assert [o.order_id for o in wave.placed] == ["t1", "t2"] and [o.order_id for o in wave.refused] == ["m1"]
+    assert stocked.available("TEE-M") == 13 and stocked.available("MUG") == 0
 
 
 # -- the wave equals placing its orders one by one ---------------------------------------
@@ -264,3 +281,50 @@ def test_a_wave_books_exactly_what_placing_its_orders_one_by_one_books(kind, tmp
     finally:
         wave_inv.close()
         loop_inv.close()
+
+
+_TOPOLOGY = Topology({"web": (("w1", 1), ("w2", 2)), "app": (("w2", 1), ("w3", 2))},
+                     {"w1": (52.4, 4.9), "w2": (52.5, 13.4), "w3": (48.9, 2.4)})
+_KEYS = [(sku, w) for sku in "abc" for w in ("w1", "w2", "w3")]
+
+
+@st.composite
+def _waves_and_changes(draw: st.DrawFn):
+    orders = [
+        OrderRequest(f"o{i}", draw(st.sampled_from(["web", "app"])),
+                     tuple(OrderLine(str(j), draw(st.sampled_from("abc")), draw(st.integers(1, 4)))
+                           for j in range(draw(st.integers(1, 3)))),
+                     ship_to=(draw(st.floats(45, 55)), draw(st.floats(0, 15))), priority=draw(st.integers(0, 1)))
+        for i in range(draw(st.integers(1, 12)))
+    ]
+    before = {key: draw(st.integers(0, 6)) for key in _KEYS}
+    after = dict(before) | {key: draw(st.integers(0, 6)) for key in draw(st.lists(st.sampled_from(_KEYS), max_size=3))}
+    back_before = frozenset(draw(st.sets(st.sampled_from("abc"), max_size=1)))
+    back_after = frozenset(draw(st.sets(st.sampled_from("abc"), max_size=1)))
+    policy = draw(st.sampled_from([Policy(), Policy(fill=Fill.ORDER), Policy(fill=Fill.LINE, split=False),
+                                   Policy(route=RouteOrder.NEAREST), Policy(ship_complete=ShipComplete.PREFER)]))
+    return orders, before, after, back_before, back_after, policy
+
+
+@given(_waves_and_changes())
+@settings(max_examples=200, deadline=None)
+def test_a_forecast_replanned_for_the_orders_a_change_affects_is_the_whole_new_plan(case):
+    orders, before, after, back_before, back_after, policy = case
+    forecast = plan_wave(orders, _TOPOLOGY, before, policy, back_before)
+    replanned, count = replan(forecast, after, back_after)
+    assert replanned.orders == plan_wave(orders, _TOPOLOGY, after, policy, back_after).orders
+    assert count <= len(orders)
+
+
+def test_only_the_orders_a_stock_change_can_affect_are_planned_again():
+    orders = [OrderRequest("o1", "web", (OrderLine("1", "a", 2),)),
+              OrderRequest("o2", "web", (OrderLine("1", "b", 1), OrderLine("2", "c", 1))),
+              OrderRequest("o3", "app", (OrderLine("1", "c", 3),)),
+              OrderRequest("o4", "app", (OrderLine("1", "a", 1),))]
+    before = dict.fromkeys(_KEYS, 2)
+    forecast = plan_wave(orders, _TOPOLOGY, before, Policy(fill=Fill.ORDER))
+    # b changed: o2 draws on b, and o3 shares c with o2; o1 and o4 (only a) keep their plans
+    replanned, count = replan(forecast, before | {("b", "w1"): 0}, frozenset())
+    assert count == 2
+    assert [o.order_id for o in replanned.placed] == ["o1", "o2", "o3", "o4"]
+    assert replanned.order("o2").line("1").taken == (("w2", 1),)

@@ -53,6 +53,7 @@ __all__ = [
     "WavePlan",
     "check_requests",
     "plan_wave",
+    "replan",
     "wave_arrays",
 ]
 
@@ -387,6 +388,37 @@ def plan_wave(
     return WavePlan(policy, tuple(plans), tuple(orders), topology, dict(available), backorderable)
 
 
+def replan(
+    plan: WavePlan, available: Mapping[tuple[str, str], int], backorderable: frozenset[str]
+) -> tuple[WavePlan, int]:
+    """``plan`` (same orders and routes) for new ``available`` stock and back-order rules,
+    and how many orders were planned again.
+
+    Only orders that draw on a SKU whose stock or rule changed are planned again, with
+    every order linked to them through a shared SKU (orders that share no SKU with them
+    draw on other stock, and order-level rules only join SKUs of one order), in their
+    wave order; the other orders keep their plans, which a whole new plan would repeat."""
+    changed = {key[0] for key, units in available.items() if plan.available.get(key) != units}
+    changed |= plan.backorderable ^ backorderable
+    orders = plan.requests
+    skus_of = [{line.sku for line in order.lines} for order in orders]
+    affected: set[int] = set()
+    while True:
+        more = {i for i, skus in enumerate(skus_of) if i not in affected and skus & changed}
+        if not more:
+            break
+        affected |= more
+        for i in more:
+            changed |= skus_of[i]
+    picked = sorted(affected)
+    keys = {key: units for key, units in available.items() if key[0] in changed}
+    fresh = plan_wave([orders[i] for i in picked], plan.topology, keys, plan.policy, backorderable & changed)
+    plans = list(plan.orders)
+    for i, order_plan in zip(picked, fresh.orders):
+        plans[i] = order_plan
+    return WavePlan(plan.policy, tuple(plans), orders, plan.topology, dict(available), backorderable), len(picked)
+
+
 @attrs.frozen
 class Forecast:
     """A plan made before the transaction from what the planner saw last, with the
@@ -415,6 +447,8 @@ class Planner:
         self._backorder: dict[str, bool] = {}
         #: How many forecasts were made from stock that had changed and were planned again.
         self.replans = 0
+        #: How many orders those plans covered: only the orders the change could affect.
+        self.replanned_orders = 0
 
     @staticmethod
     def candidate_keys(orders: Sequence[OrderRequest], topology: Topology) -> list[tuple[str, str]]:
@@ -458,7 +492,8 @@ class Planner:
         backorderable: frozenset[str] = frozenset(),
     ) -> WavePlan:
         """The plan for the routes and stock read under lock: the forecast if it was made
-        from exactly these, else a new plan."""
+        from exactly these; else, when only stock or back-order rules changed, the forecast
+        with the orders they could affect planned again (see :func:`replan`); else a new plan."""
         self._routes.update(topology.routes)
         self._locations.update(topology.locations)
         self._levels.update(available)
@@ -467,6 +502,11 @@ class Planner:
             if (forecast.topology, forecast.available, forecast.backorderable) == (topology, available, backorderable):
                 return forecast.plan
             self.replans += 1
+            if forecast.topology == topology and forecast.available.keys() == available.keys():
+                plan, count = replan(forecast.plan, available, backorderable)
+                self.replanned_orders += count
+                return plan
+        self.replanned_orders += len(orders)
         return plan_wave(orders, topology, available, policy, backorderable)
 
     def booked(self, plan: WavePlan) -> None:
