@@ -83,8 +83,9 @@ class PendingNearest(NamedTuple):
     wh_lat: np.ndarray         # radians per warehouse
     wh_cos_lat: np.ndarray
     wh_lon: np.ndarray
-    points: np.ndarray         # unit vectors (rows) per position, per candidate entry of
-    entry_points: np.ndarray   # the sets: their dot product orders candidates by distance
+    points: np.ndarray         # unit vectors (rows) per position and per warehouse: their
+    wh_points: np.ndarray      # dot product orders warehouses by distance
+    entry_wh: np.ndarray       # warehouse per entry of the sets
 
 
 class LazyNearest(NamedTuple):
@@ -220,7 +221,7 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
         if not eager:
             points[located] = _unit_vectors(p1[located], l1[located])
         pending = PendingNearest(np.zeros(n, bool), ec_start, ec_end, p1, np.cos(p1), l1, p2, np.cos(p2), l2,
-                                 points, _unit_vectors(p2, l2)[g_wh] if not eager else np.zeros((0, 3)))
+                                 points, _unit_vectors(p2, l2), g_wh)
         if eager:
             idx, counts = _sorted_entries(pending, g_wh, g_rank, located)
         else:
@@ -260,7 +261,7 @@ def nearest_usable(pending: PendingNearest, lines: np.ndarray,
     when there is none, and whether another usable entry is too close to call by the fast
     test (then :func:`nearest_lists` ranks the line exactly)."""
     return _nearest_entries(pending.set_start[lines], pending.set_end[lines], pending.points[lines],
-                            pending.entry_points, usable)
+                            pending.wh_points, pending.entry_wh, usable)
 
 
 def nearest_lists(pb: Problem, lines: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -309,15 +310,17 @@ _NEAR_TIE = 1e-12
 #: one matrix product for the set; the rest are batched by set size
 _SHARED_WORK = 2048
 _SHARED_LINES = 64
+#: up to this many (line, padded candidate) pairs go in one batch
+_ONE_BATCH = 1 << 14
 _CHUNK = 8192
 
 
-def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, entries: np.ndarray,
+def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, wh_points: np.ndarray, entry_wh: np.ndarray,
                      usable: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per line the entry of ``[lo, hi)`` nearest to its point (unit vectors ``points``
-    and ``entries``) among those ``usable`` accepts: the index, -1 when there is none, and
-    whether another one comes within :data:`_NEAR_TIE` of it (then only the exact term
-    can tell)."""
+    """Per line the entry of ``[lo, hi)`` nearest to its point (unit vectors ``points``;
+    an entry is at the warehouse ``entry_wh`` of ``wh_points``) among those ``usable``
+    accepts: the index, -1 when there is none, and whether another one comes within
+    :data:`_NEAR_TIE` of it (then only the exact term can tell)."""
     n = lo.size
     best = np.full(n, -1, np.int64)
     tied = np.zeros(n, bool)
@@ -340,6 +343,11 @@ def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, entries
     lines = np.flatnonzero(size > 0)
     if lines.size == 0:
         return best, tied
+    width = 1 << int(np.ceil(np.log2(size.max())))
+    if lines.size * width <= _ONE_BATCH:
+        # few lines (as in a round of the rounds kernel): one padded batch costs least
+        _padded(lines, width, lo, size, points, wh_points, entry_wh, pick)
+        return best, tied
     # lines by candidate set (its start), then runs of lines sharing one
     bits = max(int(lines.size - 1).bit_length(), 1)
     lines = lines[np.sort((lo[lines] << bits) | np.arange(lines.size)) & ((1 << bits) - 1)]
@@ -355,20 +363,32 @@ def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, entries
         cand = np.arange(lo[lines[a]], hi[lines[a]])
         for c in range(a, b, _CHUNK):
             rows = lines[c:min(b, c + _CHUNK)]
-            pick(rows, cand[None, :], points[rows] @ entries[cand].T)
-    # the rest by set size rounded up to a power of two (few batches; the entries past
-    # a set's end only pad, and the last entry stands in for those past the table's end)
+            pick(rows, cand[None, :], points[rows] @ wh_points[entry_wh[cand]].T)
+    # the rest by set size rounded up to a power of two: few batches, at most twice the work
     lines = lines[rest]
     bucket = np.ceil(np.log2(size[lines])).astype(np.int64)
     for b in np.unique(bucket).tolist():
         same = lines[bucket == b]
         for c in range(0, same.size, _CHUNK):
-            rows = same[c:c + _CHUNK]
-            step = np.arange(1 << b)
-            cand = np.minimum(lo[rows][:, None] + step, entries.shape[0] - 1)
-            inside = step < size[rows][:, None]
-            pick(rows, cand, np.matmul(entries[cand], points[rows][:, :, None])[:, :, 0], inside)
+            _padded(same[c:c + _CHUNK], 1 << b, lo, size, points, wh_points, entry_wh, pick)
     return best, tied
+
+
+def _padded(rows: np.ndarray, width: int, lo: np.ndarray, size: np.ndarray, points: np.ndarray, wh_points: np.ndarray,
+            entry_wh: np.ndarray, pick: Callable[..., None]) -> None:
+    """``pick`` on the dot products of ``rows`` with the ``width`` entries from their
+    ``lo``: the entries past a set's end only pad (masked), and the last entry stands in
+    for those past the table's end."""
+    step = np.arange(width)
+    cand = np.minimum(lo[rows][:, None] + step, entry_wh.shape[0] - 1)
+    inside = step < size[rows][:, None]
+    wh = entry_wh[cand]
+    if wh_points.shape[0] <= 4 * width:
+        # one matrix product with every warehouse, then a lookup, beats gathering vectors
+        dots = np.take_along_axis(points[rows] @ wh_points.T, wh, axis=1)
+    else:
+        dots = np.matmul(wh_points[wh], points[rows][:, :, None])[:, :, 0]
+    pick(rows, cand, dots, inside)
 
 
 def _nearest_first(inp: Inputs, rc: RouteClasses, sku, cls, lat, lon, located, first_wh) -> np.ndarray:
