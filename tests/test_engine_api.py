@@ -146,16 +146,25 @@ def test_intervals_with_fill_per_order_give_a_failed_orders_stock_to_later_order
         assert np.array_equal(a, b)
 
 
-def test_overlapping_channels_that_rank_warehouses_differently_go_to_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("policy", "kernel"), [
+    (Policy(), "events"),
+    (Policy(fill=Fill.LINE), "rounds"),
+    (Policy(split=False), "rounds"),
+])
+def test_overlapping_channels_that_rank_warehouses_differently_go_to_events_or_rounds(
+        policy: Policy, kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "PYTHON_UP_TO_LINES", 0)
     case = base() | {"link_channel": np.array([0, 0, 1, 1]), "link_warehouse": np.array([0, 1, 0, 1]),
                      "link_priority": np.array([0, 1, 1, 0])}
     inp = check_inputs(**(case | {"line_priority": None, "line_lat": None, "line_lon": None,
                                   "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None,
-                                  "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=Policy())
-    assert choose_kernel(inp, "numpy") == "rounds"
+                                  "n_skus": None, "n_warehouses": None, "n_channels": None}), policy=policy)
+    assert choose_kernel(inp, "numpy") == kernel
     with pytest.raises(InvalidArray):
-        allocate_arrays(**case, kernel="intervals")
+        allocate_arrays(**case, policy=policy, kernel="intervals")
+    if kernel == "rounds":
+        with pytest.raises(InvalidArray, match="events"):
+            allocate_arrays(**case, policy=policy, kernel="events")
 
 
 def test_explain_walks_the_candidates_with_what_each_had_at_the_lines_turn() -> None:

@@ -11,6 +11,7 @@ from stockkit.engine.inputs import (
     array_kernels_exact,
     check_inputs,
 )
+from stockkit.engine.kernel_events import MAX_CLASSES, allocate_events, events_apply
 from stockkit.engine.kernel_intervals import (
     RouteClasses,
     allocate_intervals,
@@ -39,12 +40,12 @@ DEFAULT_POLICY = Policy()
 PYTHON_UP_TO_LINES = 64
 
 #: names accepted by ``allocate_arrays(kernel=...)``
-KERNELS = ("auto", "numpy", "intervals", "rounds", "numba", "python")
+KERNELS = ("auto", "numpy", "intervals", "events", "rounds", "numba", "python")
 
 
 def available_kernels() -> tuple[str, ...]:
     """The kernel choices that can run here for any input: ``"numpy"`` (the Python kernel
-    for small inputs, intervals where they are exact, else rounds), ``"rounds"``,
+    for small inputs, intervals or events where they are exact, else rounds), ``"rounds"``,
     ``"python"``, and ``"numba"`` when numba is installed."""
     return ("numpy", "rounds", "python", "numba") if kernel_numba.available() else ("numpy", "rounds", "python")
 
@@ -58,8 +59,8 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
 
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
-    intervals where they are exact, else numba when it is installed, else rounds;
-    ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
+    intervals where they are exact, else numba when it is installed, else events where
+    they are exact, else rounds; ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
     :data:`PYTHON_UP_TO_LINES` lines and for inputs beyond
     the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
     asked for by name there, an array kernel is a :class:`~stockkit.errors.InvalidQuantity`."""
@@ -78,7 +79,16 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
         if not kernel_numba.available():
             raise InvalidArray("kernel='numba' needs numba: pip install 'stockkit[numba]'")
         return "numba"
-    applies = _intervals_apply(inp, route_classes(inp))
+    rc = route_classes(inp)
+    events = events_apply(inp, rc)
+    if kernel == "events":
+        if not events:
+            raise InvalidArray(
+                "kernel='events' is exact only with split lines, fill partial, no ship complete, priority routes "
+                f"and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
+            )
+        return "events"
+    applies = _intervals_apply(inp, rc)
     if kernel == "intervals" and not applies:
         raise InvalidArray(
             "kernel='intervals' is exact only with split lines, no ship complete and "
@@ -86,7 +96,9 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
         )
     if applies:
         return "intervals"
-    return "numba" if kernel == "auto" and kernel_numba.available() else "rounds"
+    if kernel == "auto" and kernel_numba.available():
+        return "numba"
+    return "events" if events else "rounds"
 
 
 def allocate_arrays(
@@ -138,6 +150,8 @@ def allocate_arrays(
         return allocate_python(inp)
     if chosen == "intervals":
         return allocate_intervals(inp, route_classes(inp))
+    if chosen == "events":
+        return allocate_events(inp, route_classes(inp))
     return _allocate_positions(inp, chosen)
 
 
@@ -167,9 +181,4 @@ def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:
     per_line = np.empty(n, np.int64)
     per_line[pb.seq] = counts
     dest = (np.cumsum(per_line) - per_line)[lines] + (np.arange(pos.size) - (np.cumsum(counts) - counts)[pos])
-    columns = []
-    for column in (lines, wh, qty, bo):
-        placed = np.empty_like(column)
-        placed[dest] = column
-        columns.append(placed)
-    return AllocationArrays(*columns, line_unfilled, line_reason)
+    return AllocationArrays.placed(dest, lines, wh, qty, bo, line_unfilled, line_reason)

@@ -95,3 +95,15 @@ class AllocationArrays(NamedTuple):
     line_unfilled: np.ndarray
     #: uint8 (n,): :class:`Reason` values
     line_reason: np.ndarray
+
+    @classmethod
+    def placed(cls, dest: np.ndarray, line: np.ndarray, warehouse: np.ndarray, quantity: np.ndarray,
+               backorder: np.ndarray, unfilled: np.ndarray, reason: np.ndarray) -> AllocationArrays:
+        """The result with record ``i`` of the given columns at position ``dest[i]`` (a
+        kernel's way to put records in the contract's order without sorting them)."""
+        columns = []
+        for column in (line, warehouse, quantity, backorder):
+            out = np.empty_like(column)
+            out[dest] = column
+            columns.append(out)
+        return cls(*columns, unfilled, reason)
