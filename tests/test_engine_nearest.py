@@ -43,10 +43,12 @@ def case_for(seed: int) -> dict:
 @pytest.mark.parametrize("forced", [False, True], ids=["natural", "every-path"])
 def test_the_rounds_match_the_oracle_on_nearest_first_lines(forced: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if forced:
-        # candidate sets shared by a single line take the matrix product, in chunks of 3
+        # candidate sets shared by a single line take the matrix product, lines go one by
+        # one, and never in a single batch
         monkeypatch.setattr(problem_module, "_SHARED_LINES", 1)
         monkeypatch.setattr(problem_module, "_SHARED_WORK", 1)
-        monkeypatch.setattr(problem_module, "_CHUNK", 3)
+        monkeypatch.setattr(problem_module, "_CHUNK_PAIRS", 1)
+        monkeypatch.setattr(problem_module, "_ONE_BATCH", 0)
     for seed in range(60):
         case = case_for(seed)
         for policy in NEAREST_POLICIES[seed % 4::4]:

@@ -312,7 +312,8 @@ _SHARED_WORK = 2048
 _SHARED_LINES = 64
 #: up to this many (line, padded candidate) pairs go in one batch
 _ONE_BATCH = 1 << 14
-_CHUNK = 8192
+#: (line, candidate) pairs in one batch at most: the temporaries stay in cache (~512 kB each)
+_CHUNK_PAIRS = 1 << 16
 
 
 def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, wh_points: np.ndarray, entry_wh: np.ndarray,
@@ -361,16 +362,18 @@ def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, wh_poin
     for a, b in zip(starts[shared].tolist(), ends[shared].tolist()):
         rest[a:b] = False
         cand = np.arange(lo[lines[a]], hi[lines[a]])
-        for c in range(a, b, _CHUNK):
-            rows = lines[c:min(b, c + _CHUNK)]
+        chunk = max(_CHUNK_PAIRS // cand.size, 1)
+        for c in range(a, b, chunk):
+            rows = lines[c:min(b, c + chunk)]
             pick(rows, cand[None, :], points[rows] @ wh_points[entry_wh[cand]].T)
     # the rest by set size rounded up to a power of two: few batches, at most twice the work
     lines = lines[rest]
     bucket = np.ceil(np.log2(size[lines])).astype(np.int64)
     for b in np.unique(bucket).tolist():
         same = lines[bucket == b]
-        for c in range(0, same.size, _CHUNK):
-            _padded(same[c:c + _CHUNK], 1 << b, lo, size, points, wh_points, entry_wh, pick)
+        chunk = max(_CHUNK_PAIRS >> b, 1)
+        for c in range(0, same.size, chunk):
+            _padded(same[c:c + chunk], 1 << b, lo, size, points, wh_points, entry_wh, pick)
     return best, tied
 
 
