@@ -148,7 +148,8 @@ def test_intervals_with_fill_per_order_give_a_failed_orders_stock_to_later_order
 
 @pytest.mark.parametrize(("policy", "kernel"), [
     (Policy(), "events"),
-    (Policy(fill=Fill.LINE), "rounds"),
+    (Policy(fill=Fill.LINE), "events"),
+    (Policy(fill=Fill.ORDER), "rounds"),
     (Policy(split=False), "rounds"),
 ])
 def test_overlapping_channels_that_rank_warehouses_differently_go_to_events_or_rounds(

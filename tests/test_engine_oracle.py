@@ -360,7 +360,8 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, s
                 assert_same(allocate_oracle(**case, policy=policy), got, (policy, chunk, seed))
 
 
-def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves() -> None:
+@pytest.mark.parametrize("fill", [Fill.PARTIAL, Fill.LINE])
+def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves(fill: Fill) -> None:
     # waves of thousands of lines whose channels rank shared warehouses differently: the
     # event kernel settles the lines between two records running dry in one go
     from stockkit.benchmarking.workload import generate
@@ -368,7 +369,26 @@ def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves() ->
     for seed in range(4):
         w = generate(lines=3_000, skus=30, warehouses=9, channels=3, topology="overlapping", seed=seed)
         case = w.kwargs() | {"sku_backorder": np.random.default_rng(seed).random(30) < 0.2}
-        policy = w.policy()
+        policy = w.policy(fill=fill)
         want = allocate_oracle(**case, policy=policy)
         assert (want.line_unfilled > 0).sum() > 20      # the waves do run short
-        assert_same(want, allocate_arrays(**case, policy=policy, kernel="events"), seed)
+        assert_same(want, allocate_arrays(**case, policy=policy, kernel="events"), (fill, seed))
+
+
+def test_events_hand_a_wave_of_refused_lines_one_after_another_to_the_rounds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # one unit left and lines of two: with fill per line every line is refused in a round
+    # of its own; past the round budget the rounds kernel takes the wave, exactly
+    from stockkit.engine import kernel_events
+
+    calls: list[object] = []
+    allocate = kernel_events.allocate_events
+    monkeypatch.setattr("stockkit.engine.api.allocate_events", lambda *a: calls.append(allocate(*a)) or calls[-1])
+    n = 300
+    case = {"line_order": np.arange(n), "line_sku": np.zeros(n, np.int64), "line_quantity": np.full(n, 2),
+            "line_channel": np.arange(n) % 2, "stock_warehouse": np.array([0, 1]), "stock_sku": np.array([0, 0]),
+            "stock_available": np.array([1, 0]), "link_channel": np.array([0, 0, 1, 1]),
+            "link_warehouse": np.array([0, 1, 0, 1]), "link_priority": np.array([0, 1, 1, 0])}
+    policy = Policy(fill=Fill.LINE)
+    assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="events"))
+    assert calls == [None]

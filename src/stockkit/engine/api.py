@@ -84,8 +84,8 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     if kernel == "events":
         if not events:
             raise InvalidArray(
-                "kernel='events' is exact only with split lines, fill partial, no ship complete, priority routes "
-                f"and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
+                "kernel='events' is exact only with split lines, fill partial or per line, no ship complete, "
+                f"priority routes and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
             )
         return "events"
     applies = _intervals_apply(inp, rc)
@@ -151,7 +151,10 @@ def allocate_arrays(
     if chosen == "intervals":
         return allocate_intervals(inp, route_classes(inp))
     if chosen == "events":
-        return allocate_events(inp, route_classes(inp))
+        result = allocate_events(inp, route_classes(inp))
+        if result is not None:
+            return result
+        chosen = "rounds"       # lines refused one round after another: the rounds take them
     return _allocate_positions(inp, chosen)
 
 

@@ -13,16 +13,19 @@ puts on a record is a difference of entries, summed over the classes currently p
 that record (a column per class, or the sum of the columns of classes that share their
 record, made when first needed: every column is non-decreasing). Each round, for every
 SKU still open and every class, one ``searchsorted`` finds the first line whose demand the
-class's record cannot meet; the earliest such line per SKU is the event. Lines before it take their quantity from their class's
-record; the event line takes what its record has left and walks on along its route, as
+class's record cannot meet; the earliest such line per SKU is the event. Lines before it
+take their quantity from their class's record; the event line takes what its record has
+left and walks on along its route, as
 the sequential rules say; pointers then move past records that ran dry. Each round
 empties at least one record of every open SKU, so a SKU leaves after at most as many
 rounds as it has records, and a round costs in proportion to the open SKUs, not to their
-lines.
+lines. With ``Fill.LINE`` an event line that its route cannot fill whole takes nothing
+instead (a round then refuses a line rather than emptying a record); a wave that would
+take many such rounds is handed back to the caller.
 
-Exact for ``split=True``, ``Fill.PARTIAL``, no ship complete and priority routes (one
-order per route class) with at most :data:`MAX_CLASSES` classes; other policies go to the
-rounds kernel.
+Exact for ``split=True``, ``Fill.PARTIAL`` or ``Fill.LINE``, no ship complete and
+priority routes (one order per route class) with at most :data:`MAX_CLASSES` classes;
+other policies go to the rounds kernel.
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, S
 from stockkit.engine.problem import expand
 from stockkit.engine.kernel_rounds import sorted_by
 
-__all__ = ["MAX_CLASSES", "allocate_events", "events_apply"]
+__all__ = ["MAX_CLASSES", "ROUNDS_PER_RECORD", "allocate_events", "events_apply"]
+
+#: with ``Fill.LINE`` a round may refuse a line instead of emptying a record; a wave that
+#: needs more rounds than this many per record of its largest (SKU, class) group (lines
+#: that ask more than their route holds, one after another) is left to the rounds kernel
+ROUNDS_PER_RECORD = 4
 
 #: the kernel keeps a column of 8 bytes per line and class and compares every pair of
 #: classes of a SKU each round: it serves waves with at most this many route classes
@@ -45,7 +53,7 @@ MAX_CLASSES = 8
 def events_apply(inp: Inputs, rc: RouteClasses) -> bool:
     """Whether :func:`allocate_events` is exact for ``inp`` (see the module docstring)."""
     policy = inp.policy
-    return (policy.split and policy.fill is Fill.PARTIAL and policy.ship_complete is ShipComplete.OFF
+    return (policy.split and policy.fill is not Fill.ORDER and policy.ship_complete is ShipComplete.OFF
             and (policy.route is RouteOrder.PRIORITY or bool(np.isnan(inp.line_lat).all()))
             and rc.route_wh.shape[0] <= MAX_CLASSES)
 
@@ -78,11 +86,13 @@ def _candidates(inp: Inputs, rc: RouteClasses, rec_sku: np.ndarray, rec_wh: np.n
     return ent_rec[by], ent_rank[by], np.concatenate(([0], np.cumsum(counts)))
 
 
-def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
+def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     """Allocate the lines of ``inp`` event by event (the caller checked
-    :func:`events_apply`)."""
+    :func:`events_apply`), or None after :data:`ROUNDS_PER_RECORD` rounds per record of
+    the SKU that has most (see the module docstring), for the caller to use another kernel."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
+    whole_lines = inp.policy.fill is Fill.LINE
     perm = _sorted_lines(inp)
     sku = inp.line_sku[perm]
     cls = rc.channel_class[inp.line_channel[perm]]
@@ -117,7 +127,11 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     ev_qty: list[np.ndarray] = []
     ev_short: list[tuple[np.ndarray, np.ndarray]] = []   # event lines left short: position, units
     active = np.flatnonzero(k0 < end)
+    budget = ROUNDS_PER_RECORD * (int(np.diff(offsets).max()) if offsets.size > 1 else 0) + 64
     while active.size:
+        budget -= 1
+        if budget < 0:
+            return None
         m = active.size
         K0, E = k0[active], end[active]
         P, PE = ptr[active], ptr_end[active]
@@ -164,6 +178,10 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
             seg_start = np.cumsum(PE[ev, c] - P[ev, c]) - (PE[ev, c] - P[ev, c])
             before -= before[seg_start][owner]
             give = np.clip(need[owner] - before, 0, have)
+            if whole_lines:
+                # a line its route cannot fill whole takes nothing (unless it may back order)
+                refused = (np.add.reduceat(have, seg_start) < need) & ~inp.sku_backorder[sku[line]]
+                give[refused[owner]] = 0
             got = give > 0
             ev_pos.append(line[owner[got]])
             ev_ent.append(e[got])
