@@ -130,6 +130,10 @@ def _group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[n
     return ent_rec[by], ent_rank[by], offsets
 
 
+#: up to this many entries one ``lexsort`` costs less than the packed sort and its checks
+_SMALL_SORT = 1 << 9
+
+
 def _by_owner_then_distance(owner: np.ndarray, dist: np.ndarray, tie: np.ndarray) -> np.ndarray:
     """Stable order of entries by (owner, dist, tie); ``owner`` is non-decreasing.
 
@@ -145,7 +149,7 @@ def _by_owner_then_distance(owner: np.ndarray, dist: np.ndarray, tie: np.ndarray
     within = np.arange(size) - first[owner]
     bits_w = max(int(within.max()).bit_length(), 1)
     bits_o = max(int(owner.max()).bit_length(), 1)
-    if bits_o + 30 + bits_w > 62:
+    if bits_o + 30 + bits_w > 62 or size <= _SMALL_SORT:
         return np.lexsort((tie, dist, owner))
     top = float(dist.max()) or 1.0
     coarse = np.minimum((dist * ((1 << 30) - 1) / top).astype(np.int64), (1 << 30) - 1)
@@ -167,7 +171,8 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
     :class:`LazyNearest`). Otherwise nearest-first lines get their own sorted lists:
     whole when ``eager``, else only their first candidate until a kernel asks for the
     rest (see :class:`PendingNearest`); ``eager`` defaults to whether orders may ship
-    complete (those look at whole lists at once).
+    complete (those look at whole lists at once). Only the rounds kernel completes
+    pending lists: another kernel given ``lazy_nearest=False`` must ask for ``eager``.
     """
     n = inp.line_order.shape[0]
     keys = service_keys(inp)
