@@ -360,11 +360,17 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, s
                 assert_same(allocate_oracle(**case, policy=policy), got, (policy, chunk, seed))
 
 
+@pytest.mark.parametrize("shared_columns", [0, 4])
 @pytest.mark.parametrize("fill", [Fill.PARTIAL, Fill.LINE])
-def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves(fill: Fill) -> None:
+def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves(
+        fill: Fill, shared_columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # waves of thousands of lines whose channels rank shared warehouses differently: the
-    # event kernel settles the lines between two records running dry in one go
+    # event kernel settles the lines between two records running dry in one go; classes
+    # sharing a record search a sum of their columns, or bisect when none is kept
     from stockkit.benchmarking.workload import generate
+    from stockkit.engine import kernel_events
+
+    monkeypatch.setattr(kernel_events, "SHARED_COLUMNS", shared_columns)
 
     for seed in range(4):
         w = generate(lines=3_000, skus=30, warehouses=9, channels=3, topology="overlapping", seed=seed)
@@ -391,4 +397,27 @@ def test_events_hand_a_wave_of_refused_lines_one_after_another_to_the_rounds(
             "link_warehouse": np.array([0, 1, 0, 1]), "link_priority": np.array([0, 1, 1, 0])}
     policy = Policy(fill=Fill.LINE)
     assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="events"))
+    assert calls == [None]
+
+
+@pytest.mark.parametrize("fill", [Fill.LINE, Fill.ORDER])
+def test_intervals_hand_waves_needing_many_decision_rounds_to_the_rounds(
+        fill: Fill, monkeypatch: pytest.MonkeyPatch) -> None:
+    # lines that alternately just fail and fit as a SKU runs out leave one decision per
+    # round; past the limit the rounds kernel takes the wave, exactly
+    from stockkit.engine import kernel_intervals
+
+    monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 8)
+    calls: list[object] = []
+    allocate = kernel_intervals.allocate_intervals
+    monkeypatch.setattr("stockkit.engine.api.allocate_intervals", lambda *a: calls.append(allocate(*a)) or calls[-1])
+    left = 60
+    quantity = [1] + [q for r in range(left - 1, 0, -1) for q in (r + 1, 1)]
+    n = len(quantity)
+    case = {"line_order": np.arange(n), "line_sku": np.zeros(n, np.int64), "line_quantity": np.array(quantity),
+            "line_channel": np.zeros(n, np.int64), "stock_warehouse": np.array([0]), "stock_sku": np.array([0]),
+            "stock_available": np.array([left]), "link_channel": np.array([0]), "link_warehouse": np.array([0]),
+            "link_priority": np.array([0])}
+    policy = Policy(fill=fill)
+    assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="intervals"))
     assert calls == [None]

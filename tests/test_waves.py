@@ -328,3 +328,10 @@ def test_only_the_orders_a_stock_change_can_affect_are_planned_again():
     assert count == 2
     assert [o.order_id for o in replanned.placed] == ["o1", "o2", "o3", "o4"]
     assert replanned.order("o2").line("1").taken == (("w2", 1),)
+
+
+def test_a_stock_level_that_is_gone_counts_as_a_change():
+    orders = [OrderRequest("o1", "web", (OrderLine("1", "a", 3),))]
+    forecast = plan_wave(orders, _TOPOLOGY, {("a", "w1"): 3, ("a", "w2"): 0}, Policy())
+    replanned, count = replan(forecast, {("a", "w2"): 0}, frozenset())
+    assert count == 1 and replanned.order("o1").line("1").taken == ()

@@ -399,17 +399,23 @@ def replan(
     draw on other stock, and order-level rules only join SKUs of one order), in their
     wave order; the other orders keep their plans, which a whole new plan would repeat."""
     changed = {key[0] for key, units in available.items() if plan.available.get(key) != units}
+    changed |= {key[0] for key in plan.available.keys() - available.keys()}
     changed |= plan.backorderable ^ backorderable
     orders = plan.requests
-    skus_of = [{line.sku for line in order.lines} for order in orders]
+    orders_of: dict[str, list[int]] = {}
+    for i, order in enumerate(orders):
+        for line in order.lines:
+            orders_of.setdefault(line.sku, []).append(i)
+    # orders reached from a changed SKU, through the SKUs of the orders reached
     affected: set[int] = set()
-    while True:
-        more = {i for i, skus in enumerate(skus_of) if i not in affected and skus & changed}
-        if not more:
-            break
-        affected |= more
-        for i in more:
-            changed |= skus_of[i]
+    todo = list(changed)
+    while todo:
+        for i in orders_of.get(todo.pop(), ()):
+            if i not in affected:
+                affected.add(i)
+                fresh_skus = {line.sku for line in orders[i].lines} - changed
+                changed |= fresh_skus
+                todo.extend(fresh_skus)
     picked = sorted(affected)
     keys = {key: units for key, units in available.items() if key[0] in changed}
     fresh = plan_wave([orders[i] for i in picked], plan.topology, keys, plan.policy, backorderable & changed)
@@ -506,7 +512,7 @@ class Planner:
                 plan, count = replan(forecast.plan, available, backorderable)
                 self.replanned_orders += count
                 return plan
-        self.replanned_orders += len(orders)
+            self.replanned_orders += len(orders)
         return plan_wave(orders, topology, available, policy, backorderable)
 
     def booked(self, plan: WavePlan) -> None:

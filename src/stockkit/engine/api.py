@@ -85,7 +85,7 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
         if not events:
             raise InvalidArray(
                 "kernel='events' is exact only with split lines, fill partial or per line, no ship complete, "
-                f"priority routes and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
+                f"priority routes (or no ship-to points) and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
             )
         return "events"
     applies = _intervals_apply(inp, rc)
@@ -148,13 +148,11 @@ def allocate_arrays(
     chosen = choose_kernel(inp, kernel)
     if chosen == "python":
         return allocate_python(inp)
-    if chosen == "intervals":
-        return allocate_intervals(inp, route_classes(inp))
-    if chosen == "events":
-        result = allocate_events(inp, route_classes(inp))
+    if chosen in ("intervals", "events"):
+        result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, route_classes(inp))
         if result is not None:
             return result
-        chosen = "rounds"       # lines refused one round after another: the rounds take them
+        chosen = "rounds"       # units refused one round after another: the rounds take them
     return _allocate_positions(inp, chosen)
 
 

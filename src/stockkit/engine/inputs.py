@@ -27,7 +27,8 @@ ARRAY_KERNEL_TOTAL = 2**52
 
 
 class Inputs(NamedTuple):
-    """Validated engine input: every array contiguous, of the documented dtype."""
+    """Validated engine input: every array of the documented dtype, and contiguous except
+    missing ship-to coordinates (one read-only NaN broadcast to every line)."""
 
     line_order: np.ndarray
     line_sku: np.ndarray

@@ -38,15 +38,20 @@ from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, S
 from stockkit.engine.problem import expand
 from stockkit.engine.kernel_rounds import sorted_by
 
-__all__ = ["MAX_CLASSES", "ROUNDS_PER_RECORD", "allocate_events", "events_apply"]
+__all__ = ["MAX_CLASSES", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "allocate_events", "events_apply"]
+
+#: sums of columns kept for sets of classes that share a record (8 bytes per line each);
+#: other sets find their events by bisection
+SHARED_COLUMNS = 4
 
 #: with ``Fill.LINE`` a round may refuse a line instead of emptying a record; a wave that
 #: needs more rounds than this many per record of its largest (SKU, class) group (lines
 #: that ask more than their route holds, one after another) is left to the rounds kernel
 ROUNDS_PER_RECORD = 4
 
-#: the kernel keeps a column of 8 bytes per line and class and compares every pair of
-#: classes of a SKU each round: it serves waves with at most this many route classes
+#: the kernel keeps a column of 8 bytes per line and class (and :data:`SHARED_COLUMNS`
+#: more) and compares every pair of classes of a SKU each round: it serves waves with at
+#: most this many route classes
 MAX_CLASSES = 8
 
 
@@ -84,6 +89,22 @@ def _candidates(inp: Inputs, rc: RouteClasses, rec_sku: np.ndarray, rec_wh: np.n
     by = sorted_by(group * rc.route_wh.shape[1] + ent_rank)
     counts = np.bincount(group, minlength=inp.n_skus * n_cls)
     return ent_rec[by], ent_rank[by], np.concatenate(([0], np.cumsum(counts)))
+
+
+def _bisect(columns: list[np.ndarray], target: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per row, the first ``k`` in ``(lo, hi]`` at which the sum of ``columns`` exceeds
+    ``target`` (``hi + 1`` when none does); the sum is non-decreasing."""
+    def total(at: np.ndarray) -> np.ndarray:
+        return sum(column[at] for column in columns)
+
+    none = total(hi) <= target
+    lo, hi = lo.copy(), hi.copy()
+    while (hi - lo > 1).any():
+        mid = (lo + hi) // 2
+        over = total(mid) > target
+        hi = np.where(over, mid, hi)
+        lo = np.where(over, lo, mid)
+    return np.where(none, hi + 1, hi)
 
 
 def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
@@ -145,12 +166,17 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
         rows_parts, hi_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for bits in np.unique(mask[valid]).tolist():
             # the first prefix whose demand on the record exceeds what it holds; classes
-            # sharing a record read the sum of their columns (made once, when first needed)
-            if bits not in columns_of:
+            # sharing a record read the sum of their columns, made when first needed (at
+            # most SHARED_COLUMNS sums are kept; other sets of classes bisect)
+            if bits not in columns_of and len(columns_of) < n_cls + SHARED_COLUMNS:
                 columns_of[bits] = sum(columns[c] for c in range(n_cls) if bits >> c & 1)
             rows, classes = np.nonzero(valid & (mask == bits))
             base = sum(Q0[rows, c] for c in range(n_cls) if bits >> c & 1)
-            at = np.searchsorted(columns_of[bits], base + cap[rows, classes], side="right")
+            if bits in columns_of:
+                at = np.searchsorted(columns_of[bits], base + cap[rows, classes], side="right")
+            else:
+                at = _bisect([columns[c] for c in range(n_cls) if bits >> c & 1], base + cap[rows, classes],
+                             K0[rows], E[rows])
             hit = at <= E[rows]
             rows_parts.append(rows[hit])
             hi_parts.append(at[hit])

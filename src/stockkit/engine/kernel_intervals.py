@@ -93,6 +93,10 @@ def service_keys(inp: Inputs) -> np.ndarray | None:
     return keys
 
 
+#: rounds :func:`whole_units` takes at most (workload M needs 8 with fill per line, 27 per
+#: order); a wave needing more goes to another kernel
+WHOLE_ROUNDS = 256
+
 #: sorted lines laid out at a time (whole (SKU, route) groups, so at least this many): a
 #: chunk's working arrays stay small, and the peak memory is little more than the result's
 CHUNK = 1 << 18
@@ -108,7 +112,6 @@ class _GroupStock(NamedTuple):
     ent_wh: np.ndarray
     base: np.ndarray
     total: np.ndarray
-    start: np.ndarray          # per group: its first entry (the next group's when it has none)
 
 
 def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
@@ -132,10 +135,9 @@ def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
     c0 = np.concatenate(([0], c_end))
     base = c0[ends - np.diff(ends, prepend=0)]
     total = c0[ends] - base
-    start = ends - np.diff(ends, prepend=0)
     if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups in bounds
-        return _GroupStock(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), base, total, start)
-    return _GroupStock(c_end, ent_stock, rec_wh[ent_rec], base, total, start)
+        return _GroupStock(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), base, total)
+    return _GroupStock(c_end, ent_stock, rec_wh[ent_rec], base, total)
 
 
 class _SortedLines:
@@ -189,15 +191,16 @@ class _SortedLines:
         return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
 
 
-def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
+def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
     split allowed, no ship complete, and no SKU with lines of two conflicting route
     classes (see :func:`interval_lines`).
 
     With ``Fill.LINE`` or ``Fill.ORDER`` a line or order that cannot be filled whole takes
     nothing: :func:`whole_units` first decides which units are filled, then the intervals
-    are laid out over their lines alone. Lines are laid out in chunks of whole groups
-    (:data:`CHUNK`), into per-line arrays that become the result."""
+    are laid out over their lines alone (None when that takes more than
+    :data:`WHOLE_ROUNDS` rounds, for the caller to use another kernel). Lines are laid out
+    in chunks of whole groups (:data:`CHUNK`), into per-line arrays that become the result."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     n_groups = inp.n_skus * n_cls
@@ -217,8 +220,9 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
         # others enter the intervals
         ok = whole_units(g_all, q_all, unit, ~inp.sku_backorder[g_all // n_cls] & routed, ~routed,
                          stock.total, new_group)
+        if ok is None:
+            return None
         q_take = np.where(ok, q_all, 0)
-        lines_perm = perm_all
         del new_group
     by_order = inp.policy.fill is Fill.ORDER
     failed_lines: list[np.ndarray] = []
@@ -242,7 +246,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
         gb, gt = stock.base[g], stock.total[g]
         s = gb + np.minimum(d_start, gt)
         e = gb + np.minimum(d_start + q, gt)
-        a = _first_entries(stock, g, s)
+        a = _first_entries(stock, s)
         filled[perm] = e - s
         wh_in[perm] = ent_wh[a]
         # most lines fit in one record; the few that span several are spread out below
@@ -269,7 +273,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     back = (unfilled > 0) & inp.sku_backorder[inp.line_sku] & ~no_route
     if whole:
         ok_in = np.empty(n, bool)
-        ok_in[lines_perm] = ok
+        ok_in[perm_all] = ok
         back &= ok_in
     if failed_lines:
         reason[np.concatenate(failed_lines)] = np.concatenate(failed_reasons)
@@ -277,20 +281,10 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
                                                       unfilled, reason), np.flatnonzero(back))
 
 
-def _first_entries(stock: _GroupStock, g: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Per line of group ``g`` starting at ``s`` on the stock axis, the first entry whose
-    interval ends after ``s`` (``searchsorted(c_end, s, "right")``, kept in bounds):
-    walked from the group's first entry, since groups hold few entries and most lines
-    start in the first."""
-    c_end = stock.c_end
-    last = c_end.size - 1
-    a = np.minimum(stock.start[g], last)
-    move = np.flatnonzero(c_end[a] <= s)
-    while move.size:
-        move = move[a[move] < last]
-        a[move] += 1
-        move = move[c_end[a[move]] <= s[move]]
-    return a
+def _first_entries(stock: _GroupStock, s: np.ndarray) -> np.ndarray:
+    """Per line starting at ``s`` (sorted) on the stock axis, the first entry whose interval
+    ends after ``s``, kept in bounds."""
+    return np.minimum(np.searchsorted(stock.c_end, s, side="right"), stock.c_end.size - 1)
 
 
 def _records(filled: np.ndarray, wh_in: np.ndarray, spans: list[tuple[np.ndarray, ...]],
@@ -346,8 +340,9 @@ def _with_back_orders(inp: Inputs, rc: RouteClasses, result: AllocationArrays, b
 
 
 def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
-                doomed: np.ndarray, total: np.ndarray, new_group: np.ndarray) -> np.ndarray:
-    """Which units are filled whole, as the sequential rule decides them; per line.
+                doomed: np.ndarray, total: np.ndarray, new_group: np.ndarray) -> np.ndarray | None:
+    """Which units are filled whole, as the sequential rule decides them; per line (None
+    after :data:`WHOLE_ROUNDS` rounds).
 
     Lines come sorted by (``group``, service order), ``new_group`` marking each group's
     first line; a group's stock is ``total[group]``. A unit (a line or an order, numbered
@@ -361,8 +356,10 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
     none. A line that fits even under the first bound fits; one that does not fit under
     the second never will. A unit all of whose lines surely fit is filled; one with a
     line that surely does not is not. The earliest open unit has nothing open before it,
-    so its bounds agree and every round decides at least it; in practice a round decides
-    all but the lines near the point where a group runs short. Decided lines before a
+    so its bounds agree and every round decides at least it; on realistic waves a round
+    decides all but the lines near the point where a group runs short, but quantities
+    that alternately just fail and fit near that point can leave one decision per round,
+    hence the limit. Decided lines before a
     group's first open line leave the rounds, their takings subtracted from its stock.
     """
     n = qty.shape[0]
@@ -384,7 +381,11 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
     left = total.copy()                                 # per group: stock not taken by lines that left
     g_all, u_all = group[idx], unit[idx]
     keep = np.arange(idx.size)
-    while keep.size:
+    unsure = np.zeros(size, bool)                      # per unit, reset after each round
+    fails = np.zeros(size, bool)
+    for _ in range(WHOLE_ROUNDS):
+        if not keep.size:
+            return status[unit] != 2          # units without limited lines are filled
         g, u, q, own = g_all[keep], u_all[keep], qty[idx[keep]], own_all[keep]
         st = status[u]
         new = np.ones(keep.size, bool)
@@ -399,12 +400,11 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
         cl = np.cumsum(least)
         lower = cl - least - (cl - least)[gs][gseg] + own   # only the filled ones, and this unit's lines
         is_open = st == 0
-        unsure = np.zeros(size, bool)
         unsure[u[is_open & (upper > cap)]] = True
-        fails = np.zeros(size, bool)
         fails[u[is_open & (lower > cap)]] = True
         ou = u[is_open]
         status[ou] = np.where(fails[ou], 2, np.where(unsure[ou], 0, 1))
+        unsure[ou] = fails[ou] = False
         # lines leave the rounds once nothing depends on them: lines before their group's
         # first open line (decided for good; the filled ones' takings come off the stock),
         # lines of units that are not filled (they take nothing), and groups whose lines
@@ -418,7 +418,7 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
         gone = ~stay & (st == 1) & ~roomy[gseg]
         np.subtract.at(left, g[gone], q[gone])
         keep = keep[stay]
-    return status[unit] != 2              # units without limited lines are filled
+    return None
 
 
 def _short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.ndarray,
