@@ -161,7 +161,8 @@ def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:
     policy = inp.policy
     # the compiled loop ranks nearest-first candidates itself, line by line
     lazy = chosen == "numba" and policy.ship_complete is ShipComplete.OFF
-    pb = build_problem(inp, lazy_nearest=lazy)
+    # only the rounds kernel completes nearest-first candidate lists it reads lazily
+    pb = build_problem(inp, lazy_nearest=lazy, eager=None if chosen == "rounds" else not lazy)
     if chosen == "numba":
         # the loop reads an order's SKU totals only to find a ship-complete warehouse
         n_lines = pb.qty.shape[0]
