@@ -35,8 +35,7 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, service_keys
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
-from stockkit.engine.problem import expand
-from stockkit.engine.kernel_rounds import sorted_by
+from stockkit.engine.problem import expand, group_candidates
 
 __all__ = ["MAX_CLASSES", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "allocate_events", "events_apply"]
 
@@ -78,19 +77,6 @@ def _sorted_lines(inp: Inputs) -> np.ndarray:
     return np.lexsort((np.arange(n), inp.line_order, inp.line_priority, inp.line_sku))
 
 
-def _candidates(inp: Inputs, rc: RouteClasses, rec_sku: np.ndarray, rec_wh: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Records with stock per (SKU, class) group in route order: (record, rank, offsets)."""
-    n_cls = rc.route_wh.shape[0]
-    ranks = rc.wh_rank[:, rec_wh]
-    ent_cls, ent_rec = np.nonzero(ranks >= 0)
-    ent_rank = ranks[ent_cls, ent_rec]
-    group = rec_sku[ent_rec] * n_cls + ent_cls
-    by = sorted_by(group * rc.route_wh.shape[1] + ent_rank)
-    counts = np.bincount(group, minlength=inp.n_skus * n_cls)
-    return ent_rec[by], ent_rank[by], np.concatenate(([0], np.cumsum(counts)))
-
-
 def _bisect(columns: list[np.ndarray], target: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Per row, the first ``k`` in ``(lo, hi]`` at which the sum of ``columns`` exceeds
     ``target`` (``hi + 1`` when none does); the sum is non-decreasing."""
@@ -130,7 +116,7 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     positive = inp.stock_available > 0
     rec_sku, rec_wh = inp.stock_sku[positive], inp.stock_warehouse[positive]
     stock = np.append(inp.stock_available[positive], 0)   # the last slot, always empty, is read as "none"
-    ent_rec, ent_rank, offsets = _candidates(inp, rc, rec_sku, rec_wh)
+    ent_rec, ent_rank, offsets = group_candidates(inp, rc, rec_sku, rec_wh)
     n_ent = ent_rec.size
     ent_rec_safe = np.append(ent_rec, 0)                 # one past the end reads record 0, masked
 

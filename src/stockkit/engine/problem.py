@@ -23,7 +23,8 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder, ShipComplete
 
-__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "haversine_km",
+__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "group_candidates",
+           "haversine_km",
            "nearest_lists", "nearest_usable"]
 
 EARTH_RADIUS_KM = 6371.0088
@@ -115,7 +116,7 @@ def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return owner, index
 
 
-def _group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[np.ndarray, ...]:
+def group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[np.ndarray, ...]:
     """Records with stock per (SKU, route class) group, in route order, with group offsets."""
     n_cls = rc.route_wh.shape[0]
     ranks = rc.wh_rank[:, rec_wh]
@@ -190,7 +191,7 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
     rec_sku, rec_wh = inp.stock_sku[positive], inp.stock_warehouse[positive]
     stock = np.append(inp.stock_available[positive], 0)
     rc = route_classes(inp)
-    g_rec, g_rank, g_offsets = _group_candidates(inp, rc, rec_sku, rec_wh)
+    g_rec, g_rank, g_offsets = group_candidates(inp, rc, rec_sku, rec_wh)
     g_wh = rec_wh[g_rec]
     n_cls = rc.route_wh.shape[0]
     sku = inp.line_sku[seq]
