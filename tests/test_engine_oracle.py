@@ -398,6 +398,16 @@ def test_events_hand_a_wave_of_refused_lines_one_after_another_to_the_rounds(
     assert calls == [None]
 
 
+def _alternating_case(left: int) -> dict[str, np.ndarray]:
+    """One SKU of ``left`` units and lines that alternately just fail and fit as it runs out."""
+    quantity = [1] + [q for r in range(left - 1, 0, -1) for q in (r + 1, 1)]
+    n = len(quantity)
+    return {"line_order": np.arange(n), "line_sku": np.zeros(n, np.int64), "line_quantity": np.array(quantity),
+            "line_channel": np.zeros(n, np.int64), "stock_warehouse": np.array([0]), "stock_sku": np.array([0]),
+            "stock_available": np.array([left]), "link_channel": np.array([0]), "link_warehouse": np.array([0]),
+            "link_priority": np.array([0])}
+
+
 @pytest.mark.parametrize("fill", [Fill.LINE, Fill.ORDER])
 def test_intervals_hand_waves_needing_many_decision_rounds_to_the_rounds(
         fill: Fill, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -409,13 +419,41 @@ def test_intervals_hand_waves_needing_many_decision_rounds_to_the_rounds(
     calls: list[object] = []
     allocate = kernel_intervals.allocate_intervals
     monkeypatch.setattr("stockkit.engine.api.allocate_intervals", lambda *a: calls.append(allocate(*a)) or calls[-1])
-    left = 60
-    quantity = [1] + [q for r in range(left - 1, 0, -1) for q in (r + 1, 1)]
-    n = len(quantity)
-    case = {"line_order": np.arange(n), "line_sku": np.zeros(n, np.int64), "line_quantity": np.array(quantity),
-            "line_channel": np.zeros(n, np.int64), "stock_warehouse": np.array([0]), "stock_sku": np.array([0]),
-            "stock_available": np.array([left]), "link_channel": np.array([0]), "link_warehouse": np.array([0]),
-            "link_priority": np.array([0])}
+    case = _alternating_case(60)
     policy = Policy(fill=fill)
     assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="intervals"))
     assert calls == [None]
+
+
+@pytest.mark.parametrize("fill", [Fill.LINE, Fill.ORDER])
+def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kernel(
+        fill: Fill, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rounds settle such a wave a line or two per round too: past their budget the
+    # plain loop serves it, exactly; with a budget it fits in, the rounds serve it
+    from stockkit.engine import api, kernel_intervals
+
+    monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 8)
+    served: list[str] = []
+    python, positions = api.allocate_python, api._allocate_positions
+
+    def spy_python(inp):
+        served.append("python")
+        return python(inp)
+
+    def spy_positions(*args, **kwargs):
+        result = positions(*args, **kwargs)
+        served.append("over budget" if result is None else "rounds")
+        return result
+
+    monkeypatch.setattr(api, "allocate_python", spy_python)
+    monkeypatch.setattr(api, "_allocate_positions", spy_positions)
+    case = _alternating_case(200)
+    policy = Policy(fill=fill)
+    expected = allocate_oracle(**case, policy=policy)
+    monkeypatch.setattr(api, "HANDOFF_ROUNDS", 4)
+    assert_same(expected, allocate_arrays(**case, policy=policy, kernel="numpy"))
+    assert served == ["over budget", "python"]
+    served.clear()
+    monkeypatch.setattr(api, "HANDOFF_ROUNDS", 10_000)
+    assert_same(expected, allocate_arrays(**case, policy=policy, kernel="numpy"))
+    assert served == ["rounds"]

@@ -39,6 +39,15 @@ DEFAULT_POLICY = Policy()
 #: lines depending on policy and topology; see docs/engine.md)
 PYTHON_UP_TO_LINES = 64
 
+#: a wave the intervals or the event kernel hand back (units decided one per round) goes
+#: to the rounds kernel with a budget of this many rounds plus one per
+#: :data:`HANDOFF_LINES_PER_ROUND` lines; past it the Python kernel serves the wave. A
+#: round costs 1-3 ms and the loop 6-13 us per line (workload M), so rounds settling fewer
+#: lines than this each lose to the loop (an adversarial wave of 8,000 lines: 3.5 s in
+#: the rounds, 0.06 s in the loop)
+HANDOFF_ROUNDS = 64
+HANDOFF_LINES_PER_ROUND = 128
+
 #: names accepted by ``allocate_arrays(kernel=...)``
 KERNELS = ("auto", "numpy", "intervals", "events", "rounds", "numba", "python")
 
@@ -152,12 +161,20 @@ def allocate_arrays(
         result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, route_classes(inp))
         if result is not None:
             return result
-        chosen = "rounds"       # units refused one round after another: the rounds take them
-    return _allocate_positions(inp, chosen)
+        # units decided one round after another: the rounds may serve such a wave well
+        # (one awkward SKU in a large one), but when they settle too few lines per round
+        # the wave is sequential by nature and the plain loop serves it fastest
+        n = inp.line_order.shape[0]
+        result = _allocate_positions(inp, "rounds", max_rounds=HANDOFF_ROUNDS + n // HANDOFF_LINES_PER_ROUND)
+        return allocate_python(inp) if result is None else result
+    result = _allocate_positions(inp, chosen)
+    assert result is not None       # no round limit
+    return result
 
 
-def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:
-    """Run the rounds or the compiled kernel on ``inp`` and map the result back to input order."""
+def _allocate_positions(inp: Inputs, chosen: str, max_rounds: int | None = None) -> AllocationArrays | None:
+    """Run the rounds or the compiled kernel on ``inp`` and map the result back to input
+    order; None when the rounds would need more than ``max_rounds`` rounds."""
     policy = inp.policy
     # the compiled loop ranks nearest-first candidates itself, line by line
     lazy = chosen == "numba" and policy.ship_complete is ShipComplete.OFF
@@ -170,7 +187,10 @@ def _allocate_positions(inp: Inputs, chosen: str) -> AllocationArrays:
                        else np.zeros(n_lines, np.int64))
         (pos, _rank, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
     else:
-        (pos, _rank, wh, qty, bo), unfilled, reason = allocate_rounds(pb, policy)
+        rounds = allocate_rounds(pb, policy, max_rounds=max_rounds)
+        if rounds is None:
+            return None
+        (pos, _rank, wh, qty, bo), unfilled, reason = rounds
     n = pb.qty.shape[0]
     line_unfilled = np.empty(n, np.int64)
     line_reason = np.empty(n, np.uint8)

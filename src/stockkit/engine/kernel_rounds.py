@@ -438,9 +438,10 @@ WINDOW = 1 << 11
 ORDER_WINDOW = 1 << 9
 
 
-def allocate_rounds(pb: Problem, policy: Policy,
-                    window: int | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
-    """Run the rounds; returns (records sorted, unfilled, reason), all in positions.
+def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
+                    max_rounds: int | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray] | None:
+    """Run the rounds; returns (records sorted, unfilled, reason), all in positions, or
+    None when the wave needs more than ``max_rounds`` rounds (no limit by default).
 
     Lines enter in windows of about ``window`` positions of service order, topped up with
     the next whole orders when fewer than half stay open: lines after the window come
@@ -466,7 +467,11 @@ def allocate_rounds(pb: Problem, policy: Policy,
     active = np.arange(horizon)
     empty = st.empty
 
+    rounds = 0
     while True:
+        rounds += 1
+        if max_rounds is not None and rounds > max_rounds:
+            return None
         if active.size < window // 2 and horizon < n:
             # top up with the next whole orders; they come after every open line
             end = _window_end(pb, horizon, window - active.size)
