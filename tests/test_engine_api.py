@@ -236,6 +236,47 @@ def test_the_warm_index_allocates_like_the_oracle(seed: int, topology: str, poli
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from(TOPOLOGIES), st.sampled_from(ALL_POLICIES))
+def test_orders_booked_one_by_one_on_the_index_get_what_one_wave_of_them_gets(
+        seed: int, topology: str, policy: Policy) -> None:
+    # orders are served one after another, so booking each in service order on the warm
+    # index (records added after the build included) gives the oracle's wave result
+    rng = np.random.default_rng(seed)
+    case = random_case(rng, topology, lines=24)
+    policy = policy_for(topology, policy)
+    index, lines = index_and_lines(case)
+    for _ in range(2):          # records the build did not have, as a delivery adds them
+        sku, wh = int(rng.integers(0, index.n_skus)), int(rng.integers(0, index.n_warehouses))
+        if index.available(sku, wh) == 0:
+            units = int(rng.integers(1, 4))
+            index.add_available(sku, wh, units)
+            case["stock_sku"] = np.append(case["stock_sku"], sku)
+            case["stock_warehouse"] = np.append(case["stock_warehouse"], wh)
+            case["stock_available"] = np.append(case["stock_available"], units)
+    want = allocate_oracle(**case, policy=policy)
+    got_unfilled = np.zeros_like(want.line_unfilled)
+    got_reason = np.zeros_like(want.line_reason)
+    got_records = []
+    served = sorted(set(zip(lines["line_priority"].tolist(), lines["line_order"].tolist())))
+    for priority, order in served:
+        members = np.flatnonzero((lines["line_order"] == order) & (lines["line_priority"] == priority))
+        result = index.allocate(**{k: v[members] for k, v in lines.items()}, policy=policy, book=True)
+        got_unfilled[members] = result.line_unfilled
+        got_reason[members] = result.line_reason
+        got_records += zip(members[result.record_line].tolist(), result.record_warehouse.tolist(),
+                           result.record_quantity.tolist(), result.record_backorder.tolist())
+    assert np.array_equal(got_unfilled, want.line_unfilled) and np.array_equal(got_reason, want.line_reason)
+    assert sorted(got_records) == sorted(zip(want.record_line.tolist(), want.record_warehouse.tolist(),
+                                             want.record_quantity.tolist(), want.record_backorder.tolist()))
+    left = index.stock_arrays()
+    for s, w, units in zip(left["stock_sku"].tolist(), left["stock_warehouse"].tolist(),
+                           left["stock_available"].tolist()):
+        taken = sum(q for line, wh, q, back in got_records if not back and wh == w and case["line_sku"][line] == s)
+        given = case["stock_available"][(case["stock_sku"] == s) & (case["stock_warehouse"] == w)]
+        assert units == int(given.sum()) - taken
+
+
 def test_booking_on_the_index_takes_the_units_and_a_dry_run_does_not() -> None:
     case = base()
     index, _ = index_and_lines(case)

@@ -8,6 +8,7 @@ rebuilding arrays of the whole stock.
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,8 @@ class StockIndex:
         self._routes: list[list[int]] = []
         self._link_prio: dict[tuple[int, int], int] = {}
         self._nearest: dict[tuple[int, float, float], list[int]] = {}
+        self._linked_cache: dict[frozenset[int], np.ndarray] = {}
+        self._lat_lon: tuple[np.ndarray, np.ndarray] | None = None     # the lists as arrays, when needed
         self.set_links(inp.link_channel, inp.link_warehouse, inp.link_priority)
 
     # -- size ------------------------------------------------------------------------
@@ -100,6 +103,8 @@ class StockIndex:
         self._lat.append(float(latitude))
         self._lon.append(float(longitude))
         self._nearest.clear()
+        self._linked_cache.clear()
+        self._lat_lon = None
         return len(self._lat) - 1
 
     def set_links(self, link_channel, link_warehouse, link_priority) -> None:
@@ -121,6 +126,7 @@ class StockIndex:
         for c, w in sorted(link_prio, key=lambda cw: (cw[0], link_prio[cw], cw[1])):
             self._routes[c].append(w)
         self._nearest.clear()
+        self._linked_cache.clear()
 
     def set_backorder(self, sku: int, allowed: bool) -> None:
         """Whether ``sku`` may be back ordered."""
@@ -181,16 +187,37 @@ class StockIndex:
                 "stock_sku": np.concatenate([sku, extra_sku]),
                 "stock_available": np.concatenate([self._avail, extra_av])}
 
-    def _records_of(self, skus: set[int]) -> dict[tuple[int, int], int]:
-        left: dict[tuple[int, int], int] = {}
-        for s in skus:
-            lo, hi = int(self._ptr[s]), int(self._ptr[s + 1])
-            for w, a in zip(self._wh[lo:hi].tolist(), self._avail[lo:hi].tolist()):
-                left[(s, w)] = max(0, a)
-        for (s, w), a in self._extra.items():
-            if s in skus:
-                left[(s, w)] = max(0, a)
-        return left
+    def _records_of(self, skus: list[int], channels: set[int]) -> tuple[dict[tuple[int, int], int],
+                                                                          dict[tuple[int, int], int]]:
+        """For the records of ``skus`` (distinct) at warehouses linked to ``channels``:
+        ((SKU, warehouse) -> units available, not below 0; the same keys -> their slot in
+        the sorted arrays, -1 for records added since the build)."""
+        sku = np.array(skus, np.int64)
+        lo = self._ptr[sku]
+        counts = self._ptr[sku + 1] - lo
+        at = np.arange(int(counts.sum())) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
+        keep = self._linked(channels)[self._wh[at]]
+        at = at[keep]
+        keys = list(zip(np.repeat(sku, counts)[keep].tolist(), self._wh[at].tolist()))
+        left = dict(zip(keys, np.maximum(self._avail[at], 0).tolist()))
+        slots = dict(zip(keys, at.tolist()))
+        if self._extra:
+            wanted = set(skus)
+            for key, units in self._extra.items():
+                if key[0] in wanted:
+                    left[key] = max(0, units)
+                    slots[key] = -1
+        return left, slots
+
+    def _linked(self, channels: set[int]) -> np.ndarray:
+        """Per warehouse, whether it is linked to one of ``channels`` (cached)."""
+        key = frozenset(channels)
+        mask = self._linked_cache.get(key)
+        if mask is None:
+            mask = np.zeros(self.n_warehouses, bool)
+            mask[[w for c in key for w in self._routes[c]]] = True
+            self._linked_cache[key] = mask
+        return mask
 
     # -- allocation ------------------------------------------------------------------
     def _route(self, channel: int, lat: float, lon: float, policy: Policy) -> list[int]:
@@ -202,7 +229,9 @@ class StockIndex:
         if cached is None:
             if any(math.isnan(self._lat[w]) for w in route):
                 raise InvalidLocation("RouteOrder.NEAREST needs a location for every linked warehouse")
-            cached = nearest_route(route, lat, lon, np.array(self._lat), np.array(self._lon))
+            if self._lat_lon is None:
+                self._lat_lon = (np.array(self._lat), np.array(self._lon))
+            cached = nearest_route(route, lat, lon, *self._lat_lon)
             if len(self._nearest) > 4096:
                 self._nearest.clear()
             self._nearest[key] = cached
@@ -251,17 +280,21 @@ class StockIndex:
                 if any(order[o[0]] == order[i] for o in orders):
                     raise InvalidArray(f"lines of order {order[i]} differ in line_priority; they must share it")
                 orders.append([i])
-        skus = set(sku)
-        left = self._records_of(skus)
+        left, slots = self._records_of(list(set(sku)), set(channel))
         before = dict(left)
         records, unfilled, reason = allocate_scalar(
             [(i, sku[i], qty[i]) for i in range(n)], orders,
             lambda i: self._route(channel[i], lat[i], lon[i], policy), left,
             self._backorder.__getitem__, policy)
         if book:
-            for key, units in left.items():
-                if units != before[key]:
-                    self.add_available(key[0], key[1], units - before[key])
+            for key, slot in slots.items():
+                taken = before[key] - left[key]
+                if not taken:
+                    continue
+                if slot >= 0:
+                    self._avail[slot] -= taken
+                else:
+                    self._extra[key] -= taken
         return to_arrays((records, unfilled, reason))
 
 

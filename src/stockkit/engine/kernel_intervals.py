@@ -431,17 +431,26 @@ def _short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.n
         return np.zeros(0, bool)
     run_new = np.ones(m, bool)
     run_new[1:] = (group[f[1:]] != group[f[:-1]]) | (unit[f[1:]] != unit[f[:-1]]) | (f[1:] != f[:-1] + 1)
+    starts = np.flatnonzero(run_new)
     run = np.cumsum(run_new) - 1
-    rank = np.arange(m) - np.flatnonzero(run_new)[run]
     q, h = qty[f], np.maximum(have[f], 0)
     short = np.zeros(m, bool)
-    taken = np.zeros(int(run[-1]) + 1, np.int64)
-    for r in range(int(rank.max()) + 1):
-        at = np.flatnonzero(rank == r)
+    # a run (an order's lines of one group) whose lines fit together has no short line;
+    # the others go rank by rank: a line lacking stock takes nothing, so the next may fit
+    tight = np.flatnonzero((np.add.reduceat(q, starts) > h[starts])[run])
+    if tight.size == 0:
+        return short
+    rank = tight - starts[run[tight]]
+    order = np.argsort(rank, kind="stable")
+    by_rank = tight[order]
+    bounds = np.searchsorted(rank[order], np.arange(int(rank.max()) + 2))
+    taken = np.zeros(starts.size, np.int64)
+    for r in range(bounds.size - 1):
+        at = by_rank[bounds[r]:bounds[r + 1]]          # one line per tight run
         lacks = q[at] > h[at] - taken[run[at]]
         short[at] = lacks
         took = at[~lacks]
-        taken[run[took]] += q[took]                 # one line per run and rank
+        taken[run[took]] += q[took]
     return short
 
 
