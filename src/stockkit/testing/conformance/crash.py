@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,6 +139,44 @@ def _assert_killed(writer: subprocess.Popen[bytes], log: Path) -> None:
     )
 
 
+def _is_postgres(url: str) -> bool:
+    return urllib.parse.urlsplit(url).scheme.lower() in ("postgresql", "postgres")
+
+
+def _writer_url(url: str) -> tuple[str, str]:
+    """(the URL the test's writers open, the name their sessions carry). A database server
+    finishes what a dead client sent before it notices the client is gone: a COMMIT in
+    flight at the kill can land after the checker started reading. PostgreSQL writers
+    therefore connect as ``application_name=<name>`` so that :func:`_settle` can wait for
+    their sessions to end."""
+    name = f"stockkit-crash-{uuid.uuid4().hex[:12]}"
+    if not _is_postgres(url):
+        return url, name
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}", name
+
+
+def _settle(url: str, name: str) -> None:
+    """For a PostgreSQL URL, wait until no server session named ``name`` is left: each
+    killed writer's last statement has then committed or rolled back for good."""
+    if not _is_postgres(url):
+        return
+    import psycopg
+
+    from stockkit.backends.postgres import parse_url
+
+    deadline = time.monotonic() + _PATIENCE
+    with psycopg.connect(parse_url(url).conninfo, autocommit=True) as connection:
+        while True:
+            row = connection.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                                     (name,)).fetchone()
+            if row is not None and row[0] == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{row[0] if row else '?'} server sessions of killed writers "
+                                     f"({name}) were still there after {_PATIENCE} s")
+            time.sleep(0.01)
+
+
 def _assert_sqlite_intact(url: str) -> None:
     """For a ``sqlite:`` URL, ``PRAGMA integrity_check`` on the file says ``ok``."""
     if urllib.parse.urlsplit(url).scheme.lower() != "sqlite":
@@ -181,7 +220,9 @@ def _assert_whole(inv: Inventory, contents: _Contents, oid: str, lines: Sequence
     for number, (_, quantity) in enumerate(lines, start=1):
         assert sum(placement.allocated(str(number)).values()) == quantity, f"order {oid} is partly booked"
     entries = contents.ledger[oid]
-    assert _by_line(placement.bookings) == _by_line(contents.bookings[oid]), oid
+    assert _by_line(placement.bookings) == _by_line(contents.bookings[oid]), (
+        f"order {oid}: get_order shows bookings {placement.bookings}, the one read of every booking "
+        f"{contents.bookings[oid]}")
     assert len(entries) == len(placement.bookings), f"order {oid}: {len(entries)} ledger entries, " \
         f"{len(placement.bookings)} bookings"
     assert all(e.kind is LedgerKind.BOOKED for e in entries), oid
@@ -243,13 +284,14 @@ class CrashPromises(ConformanceBase):
         url = new_store_url()
         with self.opened(url) as inv:
             prepare(inv)
+        writer_url, writers = _writer_url(url)
         lines = LINES["single"]
         rng = random.Random(_SEED)
         acked: dict[str, str] = {}
         in_doubt: list[tuple[str, str]] = []
         for kill in range(KILLS):
             log = tmp_path / f"random-{kill}.log"
-            writer = _spawn(url, log, f"r{kill}", "single")
+            writer = _spawn(writer_url, log, f"r{kill}", "single")
             try:
                 _wait_for("READY", log, writer)
                 time.sleep(rng.uniform(0, _LONGEST_DELAY))
@@ -265,6 +307,7 @@ class CrashPromises(ConformanceBase):
             assert len(report.in_doubt) <= 1, report  # only the call cut by the kill
         assert acked, "no writer got an order acknowledged before it was killed"
 
+        _settle(url, writers)
         _assert_sqlite_intact(url)
         with self.opened(url) as inv:
             assert inv.verify().ok, inv.verify()
@@ -293,6 +336,7 @@ class CrashPromises(ConformanceBase):
             prepare(inv)
             with injected(inv) as counter:  # how many store calls an order makes
                 inv.place_order("o-probe", CHANNEL, lines, idempotency_key="k-probe")
+        writer_url, writers = _writer_url(url)
         rng = random.Random(_SEED + 1)
         stalls = [str(rng.randint(1, counter.calls)) for _ in range(KILLS)] + ["commit"] * KILLS_AFTER_COMMIT
         rng.shuffle(stalls)
@@ -301,7 +345,7 @@ class CrashPromises(ConformanceBase):
         for kill, stall in enumerate(stalls):
             before = rng.randrange(3)  # orders the writer completes before the one it stalls in
             log = tmp_path / f"stall-{kill}.log"
-            writer = _spawn(url, log, f"s{kill}", "multi", stall_at=f"{before}:{stall}")
+            writer = _spawn(writer_url, log, f"s{kill}", "multi", stall_at=f"{before}:{stall}")
             try:
                 _wait_for("STALLED", log, writer)
             finally:
@@ -315,6 +359,7 @@ class CrashPromises(ConformanceBase):
             acked.update(report.acked)
             in_doubt.append((key, oid, stall))
 
+        _settle(url, writers)
         _assert_sqlite_intact(url)
         with self.opened(url) as inv:
             assert inv.verify().ok, inv.verify()
