@@ -93,7 +93,7 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     if kernel == "events":
         if not events:
             raise InvalidArray(
-                "kernel='events' is exact only with split lines, fill partial or per line, no ship complete, "
+                "kernel='events' is exact only with split lines, no ship complete, "
                 f"priority routes (or no ship-to points) and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
             )
         return "events"

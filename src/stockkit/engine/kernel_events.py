@@ -1,4 +1,4 @@
-"""The event kernel: split lines, partial fill, on routes that rank warehouses differently.
+"""The event kernel: split lines on routes that rank warehouses differently.
 
 Where channels share warehouses but rank them differently (overlapping channels), lines of
 one SKU draw on different records, so the interval form does not hold. But between two
@@ -23,21 +23,32 @@ lines. With ``Fill.LINE`` an event line that its route cannot fill whole takes n
 instead (a round then refuses a line rather than emptying a record); a wave that would
 take many such rounds is handed back to the caller.
 
-Exact for ``split=True``, ``Fill.PARTIAL`` or ``Fill.LINE``, no ship complete and
+With ``Fill.ORDER`` an order that cannot be filled whole takes nothing, which couples SKUs
+(an order's failure on one SKU leaves stock for later orders on its others).
+:func:`whole_orders` first decides which orders are filled, in rounds of two event
+passes that bound what the still-open orders before a line may take; one pass over the
+filled orders' lines then gives the records, and the failed orders' lines are told short
+or failed with their order from what that pass left on their route at their turn.
+
+:func:`event_pass` is the one pass all of this runs: over any subset of the lines, from
+any stock, reporting what each line got. Exact for ``split=True``, no ship complete and
 priority routes (one order per route class) with at most :data:`MAX_CLASSES` classes;
 other policies go to the rounds kernel.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, service_keys
+from stockkit.engine.kernel_intervals import RouteClasses, _short_at_turn, service_keys
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
 from stockkit.engine.problem import expand, group_candidates
 
-__all__ = ["MAX_CLASSES", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "allocate_events", "events_apply"]
+__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "Candidates", "Takes",
+           "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
 
 #: sums of columns kept for sets of classes that share a record (8 bytes per line each);
 #: other sets find their events by bisection
@@ -53,11 +64,15 @@ ROUNDS_PER_RECORD = 4
 #: most this many route classes
 MAX_CLASSES = 8
 
+#: rounds :func:`whole_orders` takes at most (workload M needs about 15); a wave needing
+#: more goes to another kernel
+ORDER_ROUNDS = 256
+
 
 def events_apply(inp: Inputs, rc: RouteClasses) -> bool:
     """Whether :func:`allocate_events` is exact for ``inp`` (see the module docstring)."""
     policy = inp.policy
-    return (policy.split and policy.fill is not Fill.ORDER and policy.ship_complete is ShipComplete.OFF
+    return (policy.split and policy.ship_complete is ShipComplete.OFF
             and (policy.route is RouteOrder.PRIORITY or bool(np.isnan(inp.line_lat).all()))
             and rc.route_wh.shape[0] <= MAX_CLASSES)
 
@@ -93,17 +108,50 @@ def _bisect(columns: list[np.ndarray], target: np.ndarray, lo: np.ndarray, hi: n
     return np.where(none, hi + 1, hi)
 
 
-def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
-    """Allocate the lines of ``inp`` event by event (the caller checked
-    :func:`events_apply`), or None after :data:`ROUNDS_PER_RECORD` rounds per record of
-    the SKU that has most (see the module docstring), for the caller to use another kernel."""
-    n = inp.line_order.shape[0]
-    n_cls = rc.route_wh.shape[0]
-    whole_lines = inp.policy.fill is Fill.LINE
-    perm = _sorted_lines(inp)
-    sku = inp.line_sku[perm]
-    cls = rc.channel_class[inp.line_channel[perm]]
-    qty = inp.line_quantity[perm]
+class Candidates(NamedTuple):
+    """The records a wave's lines draw on: records with stock per (SKU, route class) group
+    in route order (``ent_rec[offsets[g]:offsets[g + 1]]``), their rank on the route, each
+    record's warehouse, and its units at the start (one extra, always empty slot, read as
+    "none")."""
+
+    ent_rec: np.ndarray
+    ent_rank: np.ndarray
+    offsets: np.ndarray
+    rec_wh: np.ndarray
+    stock: np.ndarray
+
+
+def candidates(inp: Inputs, rc: RouteClasses) -> Candidates:
+    """The :class:`Candidates` of ``inp``."""
+    positive = inp.stock_available > 0
+    rec_sku, rec_wh = inp.stock_sku[positive], inp.stock_warehouse[positive]
+    ent_rec, ent_rank, offsets = group_candidates(inp, rc, rec_sku, rec_wh)
+    return Candidates(ent_rec, ent_rank, offsets, rec_wh, np.append(inp.stock_available[positive], 0))
+
+
+class Takes(NamedTuple):
+    """What an event pass gave: takings (line position, candidate entry, units > 0), and
+    per line the units it is still short."""
+
+    pos: np.ndarray
+    ent: np.ndarray
+    units: np.ndarray
+    short: np.ndarray
+
+
+_NO_TAKES = Takes(*(np.zeros(0, np.int64),) * 4)
+
+
+def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndarray, cands: Candidates,
+               n_cls: int, whole: np.ndarray | None = None) -> Takes | None:
+    """Serve lines (sorted by SKU, then service order; ``cls`` their route class) event by
+    event against ``stock`` (per record, changed in place), as the sequential rules do with
+    split lines and partial fill (see the module docstring). Lines flagged in ``whole``
+    take nothing unless their route fills them whole (``Fill.LINE``). Lines of quantity 0
+    take nothing and cost nothing: they mark places in the sequence. None after
+    :data:`ROUNDS_PER_RECORD` rounds per record of the group that has most."""
+    n = sku.shape[0]
+    ent_rec, offsets = cands.ent_rec, cands.offsets
     # per class, the cumulative demand of its lines among the first k sorted lines: one
     # non-decreasing column each, so a class alone on its record finds its event by searchsorted
     columns = []
@@ -112,11 +160,6 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
         np.cumsum(np.where(cls == c, qty, 0), out=column[1:])
         columns.append(column)
     columns_of = {1 << c: columns[c] for c in range(n_cls)}
-
-    positive = inp.stock_available > 0
-    rec_sku, rec_wh = inp.stock_sku[positive], inp.stock_warehouse[positive]
-    stock = np.append(inp.stock_available[positive], 0)   # the last slot, always empty, is read as "none"
-    ent_rec, ent_rank, offsets = group_candidates(inp, rc, rec_sku, rec_wh)
     n_ent = ent_rec.size
     ent_rec_safe = np.append(ent_rec, 0)                 # one past the end reads record 0, masked
 
@@ -190,9 +233,9 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
             seg_start = np.cumsum(PE[ev, c] - P[ev, c]) - (PE[ev, c] - P[ev, c])
             before -= before[seg_start][owner]
             give = np.clip(need[owner] - before, 0, have)
-            if whole_lines:
+            if whole is not None:
                 # a line its route cannot fill whole takes nothing (unless it may back order)
-                refused = (np.add.reduceat(have, seg_start) < need) & ~inp.sku_backorder[sku[line]]
+                refused = (np.add.reduceat(have, seg_start) < need) & whole[line]
                 give[refused[owner]] = 0
             got = give > 0
             ev_pos.append(line[owner[got]])
@@ -216,25 +259,208 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
         active = active[k0[active] < end[active]]
     del columns, columns_of
 
-    # per sorted line: units got from stock and still short
-    settled = line_ent >= 0
-    short = np.where(settled, 0, qty)
-    pos_parts = [np.flatnonzero(settled), *ev_pos]
-    ent_parts = [line_ent[settled], *ev_ent]
-    qty_parts = [qty[settled], *ev_qty]
+    # per sorted line: units still short; takings: settled lines give their whole quantity
+    settled = (line_ent >= 0) & (qty > 0)
+    short = np.where(line_ent >= 0, 0, qty)
     for line, left in ev_short:
         short[line] = left
-    return _result(inp, rc, perm, cls, short, np.concatenate(pos_parts), np.concatenate(ent_parts),
-                   np.concatenate(qty_parts), ent_rec, ent_rank, rec_wh)
+    return Takes(np.concatenate([np.flatnonzero(settled), *ev_pos]), np.concatenate([line_ent[settled], *ev_ent]),
+                 np.concatenate([qty[settled], *ev_qty]), short)
 
 
-def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, short: np.ndarray,
-            pos: np.ndarray, ent: np.ndarray, units: np.ndarray, ent_rec: np.ndarray, ent_rank: np.ndarray,
-            rec_wh: np.ndarray) -> AllocationArrays:
-    """The contract's arrays from takings (sorted position, candidate entry, units) and
-    what each sorted line is still short: back orders at the route's first warehouse for
-    SKUs that allow them, records sorted by line, rank, back order."""
+def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
+    """Allocate the lines of ``inp`` event by event (the caller checked
+    :func:`events_apply`), or None when that would take too many rounds (see the module
+    docstring), for the caller to use another kernel. With ``Fill.ORDER``,
+    :func:`whole_orders` first decides which orders are filled; one pass over their lines
+    then gives the records."""
+    n_cls = rc.route_wh.shape[0]
+    perm = _sorted_lines(inp)
+    sku = inp.line_sku[perm]
+    cls = rc.channel_class[inp.line_channel[perm]]
+    qty = inp.line_quantity[perm]
+    cands = candidates(inp, rc)
+    limited = ~inp.sku_backorder[sku]
+    fill = inp.policy.fill
+    if fill is Fill.ORDER:
+        unit = _order_units(inp)[perm]
+        routed = rc.route_len[cls] > 0
+        ok = whole_orders(sku, cls, qty, unit, limited & routed, ~routed, cands, rc)
+        if ok is None:
+            return None
+        takes = event_pass(sku, cls, np.where(ok, qty, 0), cands.stock.copy(), cands, n_cls)
+    else:
+        takes = event_pass(sku, cls, qty, cands.stock.copy(), cands, n_cls,
+                           whole=limited if fill is Fill.LINE else None)
+    if takes is None:
+        return None
+    result = _result(inp, rc, perm, cls, takes, cands)
+    if fill is Fill.ORDER:
+        _explain_failed_orders(result, perm, sku, cls, qty, unit, ~ok, routed, takes, cands, rc,
+                               inp.sku_backorder)
+    return result
+
+
+def _order_units(inp: Inputs) -> np.ndarray:
+    """Per input line a small non-negative number for its order (lines of one order share
+    their priority, so the order number alone tells orders apart)."""
+    order = inp.line_order
+    if not order.size:
+        return np.zeros(0, np.int64)
+    low = int(order.min())
+    if int(order.max()) - low < 4 * order.size + 1024:
+        return order - low
+    return np.unique(order, return_inverse=True)[1].ravel()
+
+
+def _explain_failed_orders(result: AllocationArrays, perm: np.ndarray, sku: np.ndarray, cls: np.ndarray,
+                           qty: np.ndarray, unit: np.ndarray, failed: np.ndarray, routed: np.ndarray, takes: Takes,
+                           cands: Candidates, rc: RouteClasses, backorder: np.ndarray) -> None:
+    """Set what the lines of orders that were not filled (``failed``, per sorted line;
+    they took nothing in ``takes``) lack, and why: a routed line is short when it lacked
+    stock at its order's turn (after its order's earlier lines of the SKU took theirs),
+    else failed with its order; lines of SKUs that may back order never lack."""
+    f = np.flatnonzero(failed)
+    result.line_unfilled[perm[f]] = qty[f]
+    f = f[routed[f]]
+    result.line_reason[perm[f]] = Reason.ORDER_INCOMPLETE
+    f = f[~backorder[sku[f]]]
+    n_cls = rc.route_wh.shape[0]
+    have = np.zeros(sku.size, np.int64)
+    heads, run = _sku_runs(sku)
+    have[f] = _left_on_route(takes, f, heads[run], sku, cls, cands.stock, cands, rc)
+    short = _short_at_turn(f, qty, have, sku * n_cls + cls, unit)
+    result.line_reason[perm[f[short]]] = Reason.SHORT
+
+
+def _sku_runs(sku: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For lines sorted by SKU: the position of each SKU's first line, and per line the
+    number of its SKU's run."""
+    new = np.ones(sku.size, bool)
+    new[1:] = sku[1:] != sku[:-1]
+    return np.flatnonzero(new), np.cumsum(new) - 1
+
+
+def _route_stock(stock: np.ndarray, group: np.ndarray, cands: Candidates) -> np.ndarray:
+    """Units in ``stock`` on the records of each (SKU, route class) ``group``."""
+    held = np.zeros(cands.ent_rec.size + 1, np.int64)
+    np.cumsum(stock[cands.ent_rec], out=held[1:])
+    return held[cands.offsets[group + 1]] - held[cands.offsets[group]]
+
+
+def _left_on_route(takes: Takes, lines: np.ndarray, sku_start: np.ndarray, sku: np.ndarray, cls: np.ndarray,
+                   stock: np.ndarray, cands: Candidates, rc: RouteClasses) -> np.ndarray:
+    """Per line of ``lines`` (positions in a pass that started from ``stock`` and gave
+    ``takes``), the units on its route's records just before its turn: what they held,
+    less what the earlier lines of its SKU took from them."""
+    left = _route_stock(stock, sku[lines] * rc.route_wh.shape[0] + cls[lines], cands)
+    by = np.argsort(takes.pos, kind="stable")
+    pos, units = takes.pos[by], takes.units[by]
+    took_wh = cands.rec_wh[cands.ent_rec[takes.ent[by]]]
+    upto, since = np.searchsorted(pos, lines), np.searchsorted(pos, sku_start[lines])
+    taken = np.zeros(units.size + 1, np.int64)
+    for c in np.unique(cls[lines]).tolist():
+        rows = np.flatnonzero(cls[lines] == c)
+        np.cumsum(np.where(rc.wh_rank[c, took_wh] >= 0, units, 0), out=taken[1:])
+        left[rows] -= taken[upto[rows]] - taken[since[rows]]
+    return left
+
+
+def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
+                 doomed: np.ndarray, cands: Candidates, rc: RouteClasses) -> np.ndarray | None:
+    """Per line, whether its order is filled whole as the sequential rules decide
+    (``Fill.ORDER``); None after :data:`ORDER_ROUNDS` rounds.
+
+    Lines come sorted by (SKU, service order), ``unit`` numbering their orders (an order's
+    lines of one SKU are one run). An order is filled when each of its ``limited`` lines,
+    taking along its route after the filled orders before it and its own earlier lines,
+    gets its whole quantity; an order with a ``doomed`` line never is; other lines
+    (back-orderable) never stop an order.
+
+    What filled orders take is a partial-fill pass over their lines alone (they all fit),
+    and such a pass leaves less of every record when lines are added before it (the
+    greedy is monotone). So each round runs two event passes from the stock that settled
+    lines left. First a pessimistic one over the lines of every order not refused: a line
+    that gets its whole quantity there gets it for real, so an order whose lines all do is
+    filled; a line with no other order's open line before it in its SKU sees the real
+    stock there, so if it falls short its order is refused (the earliest open order is
+    such, so every round decides at least one). Then an optimistic one over the lines of
+    the filled orders alone, in which the open orders' lines only look: one whose route
+    would not hold its quantity even then never will, and its order is refused. Lines
+    leave the rounds as they are settled: SKUs whose every line gets its quantity in the
+    pessimistic pass or that have no open order left, refused orders' lines, and filled
+    lines before their SKU's first other line (what they took in the pessimistic pass is
+    exact and leaves the stock).
+    """
+    n = sku.shape[0]
+    n_cls = rc.route_wh.shape[0]
+    size = int(unit.max()) + 1 if n else 0
+    status = np.zeros(size, np.int8)                   # 0 open, 1 filled, 2 not filled
+    status[unit[doomed]] = 2
+    stock = cands.stock.copy()
+    # a SKU whose demand each of its lines' routes could meet alone never stops an order
+    keep = np.flatnonzero(limited & (status[unit] != 2))
+    heads, run = _sku_runs(sku[keep])
+    if keep.size:
+        route = _route_stock(stock, sku[keep] * n_cls + cls[keep], cands)
+        tight = np.add.reduceat(qty[keep], heads) > np.minimum.reduceat(route, heads)
+        keep = keep[tight[run]]
+    fails = np.zeros(size, bool)                       # per order, reset after each round
+    rounds = 0
+    while keep.size:
+        rounds += 1
+        if rounds > ORDER_ROUNDS:
+            return None
+        s, c, q, u = sku[keep], cls[keep], qty[keep], unit[keep]
+        m = keep.size
+        heads, run = _sku_runs(s)
+        is_open = status[u] == 0
+        look = np.flatnonzero(is_open)
+        pessimistic = event_pass(s, c, q, stock.copy(), cands, n_cls)
+        if pessimistic is None:
+            return None
+        got = pessimistic.short == 0
+        # an order whose lines are all filled in the pessimistic pass is filled; a line
+        # with no other order's open line before it in its SKU sees the real stock there:
+        # if it falls short, its order is refused
+        first_open = np.minimum.reduceat(np.where(is_open, np.arange(m), m), heads)[run]
+        fails[u[look[~got[look]]]] = True
+        status[u[look]] = np.where(fails[u[look]], 0, 1)
+        fails[u[look]] = False
+        fails[u[look[~got[look] & (u[look] == u[first_open[look]])]]] = True
+        # then the optimistic pass, over the filled orders' lines: open lines take nothing
+        # and only look; one that would not get its quantity there never will
+        is_open = status[u] == 0
+        look = np.flatnonzero(is_open)
+        filled = np.where(is_open, 0, q)
+        optimistic = event_pass(s, c, filled, stock.copy(), cands, n_cls) if filled.any() else _NO_TAKES
+        if optimistic is None:
+            return None
+        left = _left_on_route(optimistic, look, heads[run], s, c, stock, cands, rc)
+        fails[u[look[left < q[look]]]] = True
+        refused = u[look][fails[u[look]]]
+        status[refused] = 2
+        fails[refused] = False
+        # lines leave: SKUs where every line is filled even with every open order filled,
+        # refused orders' lines, and filled lines before the first other line of their SKU
+        # (what they took in the pessimistic pass is exact: it leaves the stock)
+        st = status[u]
+        done = (np.logical_and.reduceat(got, heads) | ~np.logical_or.reduceat(st == 0, heads))[run]
+        head = np.minimum.reduceat(np.where(st != 1, np.arange(m), m), heads)[run]
+        settled = (np.arange(m) < head) & ~done
+        gone = settled[pessimistic.pos]
+        np.subtract.at(stock, cands.ent_rec[pessimistic.ent[gone]], pessimistic.units[gone])
+        keep = keep[~settled & ~done & (st != 2)]
+    return status[unit] != 2          # orders still open have no line that can fall short
+
+
+def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, takes: Takes,
+            cands: Candidates) -> AllocationArrays:
+    """The contract's arrays from a pass over every sorted line: back orders at the
+    route's first warehouse for SKUs that allow them, records sorted by line, rank, back order."""
     n = perm.shape[0]
+    pos, ent, units, short = takes
+    ent_rec, ent_rank, rec_wh = cands.ent_rec, cands.ent_rank, cands.rec_wh
     no_route = rc.route_len[cls] == 0
     back = (short > 0) & inp.sku_backorder[inp.line_sku[perm]] & ~no_route
     b = np.flatnonzero(back)
