@@ -110,6 +110,8 @@ class _State:
         self.policy = policy
         self.stock = pb.stock.copy()
         self.empty = self.stock.shape[0] - 1
+        # per record, scratch for _unsettled: _BIG except while a pass writes to it
+        self.since = np.full(self.stock.shape[0], _BIG, np.int64)
         self.ptr = pb.ec_start.copy()
         self.partial = None
         if pb.pending is not None and pb.pending.partial.any():
@@ -415,12 +417,11 @@ def _unsettled(st: _State, A: np.ndarray, entry: np.ndarray, rec: np.ndarray, va
             # a whole candidate set holds the line's current record too
             other = reach_rec != st.pb.ec_rec[cur][owner]
             owner, reach_rec = owner[other], reach_rec[other]
-        reached, inverse = np.unique(reach_rec, return_inverse=True)
-        since = np.full(reached.size + 1, _BIG, np.int64)   # the last slot: records nobody reaches
-        np.minimum.at(since, inverse, first[owner])
-        at = np.searchsorted(reached, rec)
-        at[reached[np.minimum(at, max(reached.size - 1, 0))] != rec if reached.size else slice(None)] = reached.size
-        more = ~waiting & (A >= since[at])
+        # per record, the earliest waiting line that may reach it (_BIG: none)
+        since = st.since
+        np.minimum.at(since, reach_rec, first[owner])
+        more = ~waiting & (A >= since[rec])
+        since[reach_rec] = _BIG
         if take is not None:
             more &= take
         if not more.any():
