@@ -154,11 +154,10 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
     ent_rec, offsets = cands.ent_rec, cands.offsets
     # per class, the cumulative demand of its lines among the first k sorted lines: one
     # non-decreasing column each, so a class alone on its record finds its event by searchsorted
-    columns = []
-    for c in range(n_cls):
-        column = np.zeros(n + 1, np.int64)
-        np.cumsum(np.where(cls == c, qty, 0), out=column[1:])
-        columns.append(column)
+    table = np.zeros((n_cls, n + 1), np.int64)
+    table[cls, np.arange(1, n + 1)] = qty
+    np.cumsum(table, axis=1, out=table)
+    columns = list(table)
     columns_of = {1 << c: columns[c] for c in range(n_cls)}
     n_ent = ent_rec.size
     ent_rec_safe = np.append(ent_rec, 0)                 # one past the end reads record 0, masked
@@ -188,27 +187,35 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
         valid = P < PE
         R = np.where(valid, ent_rec_safe[np.minimum(P, n_ent)], -1)
         same = (R[:, :, None] == R[:, None, :]) & valid[:, :, None]     # classes drawing on one record
-        # the classes on each (SKU, class)'s record, as a bit mask
-        mask = (same * (1 << np.arange(n_cls))).sum(axis=2)
+        # the classes on each (SKU, class)'s record, as a bit mask (MAX_CLASSES <= 8)
+        mask = np.packbits(same, axis=2, bitorder="little")[:, :, 0].astype(np.int64)
         cap = np.where(valid, stock[R], 0)
         Q0 = np.stack([column[K0] for column in columns], axis=1)
+        # one search per record in use (for its lowest class), and only where the open
+        # lines of its classes ask more than it holds
+        rows, classes = np.nonzero(valid & ((mask & -mask) == 1 << np.arange(n_cls)))
+        on = same[rows, classes]
+        base = (on * Q0[rows]).sum(axis=1)
+        target = base + cap[rows, classes]
+        asked = (on * np.stack([column[E[rows]] for column in columns], axis=1)).sum(axis=1)
+        short = asked > target
+        rows, classes, target = rows[short], classes[short], target[short]
+        bits_of = mask[rows, classes]
         rows_parts, hi_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for bits in np.unique(mask[valid]).tolist():
+        for bits in np.unique(bits_of).tolist():
             # the first prefix whose demand on the record exceeds what it holds; classes
             # sharing a record read the sum of their columns, made when first needed (at
             # most SHARED_COLUMNS sums are kept; other sets of classes bisect)
             if bits not in columns_of and len(columns_of) < n_cls + SHARED_COLUMNS:
                 columns_of[bits] = sum(columns[c] for c in range(n_cls) if bits >> c & 1)
-            rows, classes = np.nonzero(valid & (mask == bits))
-            base = sum(Q0[rows, c] for c in range(n_cls) if bits >> c & 1)
+            these = np.flatnonzero(bits_of == bits)
+            r = rows[these]
             if bits in columns_of:
-                at = np.searchsorted(columns_of[bits], base + cap[rows, classes], side="right")
+                at = np.searchsorted(columns_of[bits], target[these], side="right")
             else:
-                at = _bisect([columns[c] for c in range(n_cls) if bits >> c & 1], base + cap[rows, classes],
-                             K0[rows], E[rows])
-            hit = at <= E[rows]
-            rows_parts.append(rows[hit])
-            hi_parts.append(at[hit])
+                at = _bisect([columns[c] for c in range(n_cls) if bits >> c & 1], target[these], K0[r], E[r])
+            rows_parts.append(r)
+            hi_parts.append(at)
         rows, hi = np.concatenate(rows_parts), np.concatenate(hi_parts)
         first = np.full(m, n + 1, np.int64)
         np.minimum.at(first, rows, hi)
@@ -217,7 +224,8 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
 
         # the settled lines: their class's record gives all
         own, k = expand(K0, stop)
-        line_ent[k] = np.where(valid[own, cls[k]], P[own, cls[k]], -1)
+        at = own * n_cls + cls[k]
+        line_ent[k] = np.where(valid.ravel()[at], P.ravel()[at], -1)
         took = np.where(valid, np.stack([column[stop] for column in columns], axis=1) - Q0, 0)
         np.subtract.at(stock, R[valid], took[valid])
 
@@ -257,7 +265,7 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
             move = move[stock[ent_rec[flat_p[move]]] == 0]
         ptr[active] = P
         active = active[k0[active] < end[active]]
-    del columns, columns_of
+    del table, columns, columns_of
 
     # per sorted line: units still short; takings: settled lines give their whole quantity
     settled = (line_ent >= 0) & (qty > 0)
@@ -428,16 +436,21 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         status[u[look]] = np.where(fails[u[look]], 0, 1)
         fails[u[look]] = False
         fails[u[look[~got[look] & (u[look] == u[first_open[look]])]]] = True
-        # then the optimistic pass, over the filled orders' lines: open lines take nothing
-        # and only look; one that would not get its quantity there never will
+        # then the optimistic pass, over the filled orders' lines of the SKUs where an open
+        # line fell short: open lines take nothing and only look there; one that would
+        # not get its quantity even then never will
         is_open = status[u] == 0
         look = np.flatnonzero(is_open)
-        filled = np.where(is_open, 0, q)
+        sub = np.flatnonzero(np.logical_or.reduceat(is_open & ~got, heads)[run])
+        s, c, q = s[sub], c[sub], q[sub]
+        probe = np.flatnonzero(is_open[sub] & ~got[sub])
+        filled = np.where(is_open[sub], 0, q)
         optimistic = event_pass(s, c, filled, stock.copy(), cands, n_cls) if filled.any() else _NO_TAKES
         if optimistic is None:
             return None
-        left = _left_on_route(optimistic, look, heads[run], s, c, stock, cands, rc)
-        fails[u[look[left < q[look]]]] = True
+        sub_heads, sub_run = _sku_runs(s)
+        left = _left_on_route(optimistic, probe, sub_heads[sub_run], s, c, stock, cands, rc)
+        fails[u[sub[probe[left < q[probe]]]]] = True
         refused = u[look][fails[u[look]]]
         status[refused] = 2
         fails[refused] = False
