@@ -142,7 +142,9 @@ def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
 
 class _SortedLines:
     """The lines in (group, service) order: one packed, sorted int64 per line when
-    (group, service) fits in 62 bits, else the permutation and groups themselves."""
+    (group, service) fits in 62 bits; else, when (group, service rank) does, the lines in
+    service order and one packed (group, rank) per line; else the permutation and groups
+    themselves."""
 
     def __init__(self, inp: Inputs, rc: RouteClasses, service: np.ndarray | None, n_groups: int) -> None:
         n = inp.line_order.shape[0]
@@ -150,7 +152,9 @@ class _SortedLines:
         self.bits_n = max(int(n - 1).bit_length(), 1)
         self.bits_s = max(int(service.max()).bit_length(), 1) if service is not None and n else 0
         self.keys: np.ndarray | None = None
-        if service is not None and self.bits_s + max(int(n_groups).bit_length(), 1) <= 62:
+        self.by_rank: np.ndarray | None = None
+        bits_g = max(int(n_groups).bit_length(), 1)
+        if service is not None and self.bits_s + bits_g <= 62:
             # built and sorted in place: one array of 8 bytes per line
             keys = rc.channel_class[inp.line_channel]
             keys += inp.line_sku * n_cls
@@ -158,6 +162,19 @@ class _SortedLines:
             keys |= service
             keys.sort()
             self.keys = keys
+        elif service is not None and self.bits_n + bits_g <= 62:
+            # many orders (10M lines): sort the service keys first; their low bits are
+            # then the lines in service order, and (group, rank in service) packs
+            service.sort()
+            service &= (1 << self.bits_n) - 1
+            self.by_rank = service
+            keys = rc.channel_class[inp.line_channel[service]]
+            keys += inp.line_sku[service] * n_cls
+            keys <<= self.bits_n
+            keys |= np.arange(n)
+            keys.sort()
+            self.keys = keys
+            self.bits_s = self.bits_n
         else:
             group = inp.line_sku * n_cls + rc.channel_class[inp.line_channel]
             self.perm = np.lexsort((np.arange(n), inp.line_order, inp.line_priority, group))
@@ -168,7 +185,8 @@ class _SortedLines:
         if self.keys is None:
             return self.perm[lo:hi], self.group[lo:hi]
         k = self.keys[lo:hi]
-        return k & ((1 << self.bits_n) - 1), k >> self.bits_s
+        low = k & ((1 << self.bits_n) - 1)
+        return (low if self.by_rank is None else self.by_rank[low]), k >> self.bits_s
 
     def group_end(self, at: int) -> int:
         """The first sorted position after ``at`` of another group."""
@@ -183,10 +201,20 @@ class _SortedLines:
         run of the service order) as a small non-negative integer."""
         if inp.policy.fill is Fill.LINE:
             return perm
-        if self.keys is not None and perm.size:
+        if self.keys is not None and self.by_rank is None and perm.size:
             key = (self.keys & ((1 << self.bits_s) - 1)) >> self.bits_n     # (priority, order) packed
             if int(key.max()) < 4 * perm.size + 1024:
                 return key
+        if perm.size:
+            priority, order = inp.line_priority[perm], inp.line_order[perm]
+            p_min, o_min = int(priority.min()), int(order.min())
+            o_span = int(order.max()) - o_min + 1
+            if (int(priority.max()) - p_min + 1) * o_span < 4 * perm.size + 1024:
+                priority -= p_min
+                priority *= o_span
+                priority += order
+                priority -= o_min
+                return priority                 # (priority, order) numbered densely enough
         pairs = np.stack((inp.line_priority[perm], inp.line_order[perm]), axis=1)
         return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
 
@@ -262,6 +290,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
             failed_lines.append(perm[f])
             failed_reasons.append(np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
         lo = hi
+    perm = g = None         # in the last form of _SortedLines these are views that hold its arrays
     del lines
 
     rec_line, rec_wh, rec_qty = _records(filled, wh_in, spans, stock)
@@ -304,11 +333,12 @@ def _records(filled: np.ndarray, wh_in: np.ndarray, spans: list[tuple[np.ndarray
     at = np.searchsorted(first, m_line)
     reps[at] += extra.astype(np.int32)
     head = at + (np.cumsum(extra) - extra)     # each spanning line's first record
-    # one result column at a time, so that only one gathered column lives beside them
-    rec_qty = np.repeat(filled[first], reps)
-    rec_wh = np.repeat(wh_in[first], reps).astype(np.int64)
+    # one result column at a time, the others gathered through it (it is sorted, so the
+    # gathers read in order), so that little lives beside the result
     rec_line = np.repeat(first, reps)
     del first, reps
+    rec_qty = filled[rec_line]
+    rec_wh = wh_in[rec_line].astype(np.int64)
     rec_qty[head] = c_end[m_a] - m_s
     line_of = np.repeat(np.arange(m_line.size), extra)
     j = np.arange(line_of.size) - np.repeat(np.cumsum(extra) - extra, extra) + 1
