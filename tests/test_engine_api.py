@@ -149,8 +149,9 @@ def test_intervals_with_fill_per_order_give_a_failed_orders_stock_to_later_order
 @pytest.mark.parametrize(("policy", "kernel"), [
     (Policy(), "events"),
     (Policy(fill=Fill.LINE), "events"),
-    (Policy(fill=Fill.ORDER), "rounds"),
+    (Policy(fill=Fill.ORDER), "events"),
     (Policy(split=False), "rounds"),
+    (Policy(ship_complete=ShipComplete.PREFER), "rounds"),
 ])
 def test_overlapping_channels_that_rank_warehouses_differently_go_to_events_or_rounds(
         policy: Policy, kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:

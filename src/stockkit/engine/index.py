@@ -70,7 +70,10 @@ class StockIndex:
         self._link_prio: dict[tuple[int, int], int] = {}
         self._nearest: dict[tuple[int, float, float], list[int]] = {}
         self._linked_cache: dict[frozenset[int], np.ndarray] = {}
-        self._lat_lon: tuple[np.ndarray, np.ndarray] | None = None     # the lists as arrays, when needed
+        # the locations as arrays, and per channel whether all its warehouses have one:
+        # made when first needed, dropped when warehouses or links change
+        self._lat_lon: tuple[np.ndarray, np.ndarray] | None = None
+        self._located: list[bool] = []
         self.set_links(inp.link_channel, inp.link_warehouse, inp.link_priority)
 
     # -- size ------------------------------------------------------------------------
@@ -127,6 +130,7 @@ class StockIndex:
             self._routes[c].append(w)
         self._nearest.clear()
         self._linked_cache.clear()
+        self._lat_lon = None
 
     def set_backorder(self, sku: int, allowed: bool) -> None:
         """Whether ``sku`` may be back ordered."""
@@ -227,10 +231,11 @@ class StockIndex:
         key = (channel, lat, lon)
         cached = self._nearest.get(key)
         if cached is None:
-            if any(math.isnan(self._lat[w]) for w in route):
-                raise InvalidLocation("RouteOrder.NEAREST needs a location for every linked warehouse")
             if self._lat_lon is None:
                 self._lat_lon = (np.array(self._lat), np.array(self._lon))
+                self._located = [not any(math.isnan(self._lat[w]) for w in r) for r in self._routes]
+            if not self._located[channel]:
+                raise InvalidLocation("RouteOrder.NEAREST needs a location for every linked warehouse")
             cached = nearest_route(route, lat, lon, *self._lat_lon)
             if len(self._nearest) > 4096:
                 self._nearest.clear()
