@@ -47,7 +47,7 @@ from stockkit.engine.kernel_intervals import RouteClasses, _short_at_turn, servi
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
 from stockkit.engine.problem import expand, group_candidates
 
-__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "Candidates", "Takes",
+__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "Candidates", "OrderDecisions", "Takes",
            "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
 
 #: sums of columns kept for sets of classes that share a record (8 bytes per line each);
@@ -142,6 +142,17 @@ class Takes(NamedTuple):
 _NO_TAKES = Takes(*(np.zeros(0, np.int64),) * 4)
 
 
+class OrderDecisions(NamedTuple):
+    """What :func:`whole_orders` decided, per sorted line: whether its order is filled,
+    and whether the line was settled in the rounds; what the settled lines took
+    (``settled_takes``, at sorted positions) and the stock they left."""
+
+    filled: np.ndarray
+    settled: np.ndarray
+    settled_takes: Takes
+    stock: np.ndarray
+
+
 def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndarray, cands: Candidates,
                n_cls: int, whole: np.ndarray | None = None) -> Takes | None:
     """Serve lines (sorted by SKU, then service order; ``cls`` their route class) event by
@@ -168,6 +179,7 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
     k0 = starts.copy()
     end = np.append(starts[1:], n)
     group0 = sku[starts][:, None] * n_cls + np.arange(n_cls)
+    asks = table[:, end].T                               # per SKU and class: demand up to its end
     ptr, ptr_end = offsets[group0], offsets[group0 + 1]
 
     line_ent = np.full(n, -1, np.int64)                  # the record entry a settled line takes all from
@@ -197,7 +209,7 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
         on = same[rows, classes]
         base = (on * Q0[rows]).sum(axis=1)
         target = base + cap[rows, classes]
-        asked = (on * np.stack([column[E[rows]] for column in columns], axis=1)).sum(axis=1)
+        asked = (on * asks[active[rows]]).sum(axis=1)
         short = asked > target
         rows, classes, target = rows[short], classes[short], target[short]
         bits_of = mask[rows, classes]
@@ -265,7 +277,7 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
             move = move[stock[ent_rec[flat_p[move]]] == 0]
         ptr[active] = P
         active = active[k0[active] < end[active]]
-    del table, columns, columns_of
+    del table, asks, columns, columns_of
 
     # per sorted line: units still short; takings: settled lines give their whole quantity
     settled = (line_ent >= 0) & (qty > 0)
@@ -293,10 +305,20 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     if fill is Fill.ORDER:
         unit = _order_units(inp)[perm]
         routed = rc.route_len[cls] > 0
-        ok = whole_orders(sku, cls, qty, unit, limited & routed, ~routed, cands, rc)
-        if ok is None:
+        decided = whole_orders(sku, cls, qty, unit, limited & routed, ~routed, cands, rc)
+        if decided is None:
             return None
-        takes = event_pass(sku, cls, np.where(ok, qty, 0), cands.stock.copy(), cands, n_cls)
+        ok = decided.filled
+        # the lines settled in the rounds took theirs already; one pass serves the rest
+        rest = np.flatnonzero(~decided.settled)
+        tail = event_pass(sku[rest], cls[rest], np.where(ok[rest], qty[rest], 0), decided.stock, cands, n_cls)
+        if tail is None:
+            return None
+        short = np.zeros(sku.size, np.int64)
+        short[rest] = tail.short
+        settled = decided.settled_takes
+        takes = Takes(np.concatenate([settled.pos, rest[tail.pos]]), np.concatenate([settled.ent, tail.ent]),
+                      np.concatenate([settled.units, tail.units]), short)
     else:
         takes = event_pass(sku, cls, qty, cands.stock.copy(), cands, n_cls,
                            whole=limited if fill is Fill.LINE else None)
@@ -375,9 +397,9 @@ def _left_on_route(takes: Takes, lines: np.ndarray, sku_start: np.ndarray, sku: 
 
 
 def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
-                 doomed: np.ndarray, cands: Candidates, rc: RouteClasses) -> np.ndarray | None:
-    """Per line, whether its order is filled whole as the sequential rules decide
-    (``Fill.ORDER``); None after :data:`ORDER_ROUNDS` rounds.
+                 doomed: np.ndarray, cands: Candidates, rc: RouteClasses) -> OrderDecisions | None:
+    """Which orders are filled whole as the sequential rules decide (``Fill.ORDER``), per
+    line (see :class:`OrderDecisions`); None after :data:`ORDER_ROUNDS` rounds.
 
     Lines come sorted by (SKU, service order), ``unit`` numbering their orders (an order's
     lines of one SKU are one run). An order is filled when each of its ``limited`` lines,
@@ -414,6 +436,8 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         tight = np.add.reduceat(qty[keep], heads) > np.minimum.reduceat(route, heads)
         keep = keep[tight[run]]
     fails = np.zeros(size, bool)                       # per order, reset after each round
+    was_settled = np.zeros(n, bool)
+    took = [(_NO_TAKES.pos, _NO_TAKES.ent, _NO_TAKES.units)]
     rounds = 0
     while keep.size:
         rounds += 1
@@ -436,12 +460,19 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         status[u[look]] = np.where(fails[u[look]], 0, 1)
         fails[u[look]] = False
         fails[u[look[~got[look] & (u[look] == u[first_open[look]])]]] = True
-        # then the optimistic pass, over the filled orders' lines of the SKUs where an open
-        # line fell short: open lines take nothing and only look there; one that would
-        # not get its quantity even then never will
+        # filled lines before the first other line of their SKU are settled: what they
+        # took in the pessimistic pass is exact, and leaves the stock
         is_open = status[u] == 0
         look = np.flatnonzero(is_open)
-        sub = np.flatnonzero(np.logical_or.reduceat(is_open & ~got, heads)[run])
+        settled = np.arange(m) < np.minimum.reduceat(np.where(is_open, np.arange(m), m), heads)[run]
+        gone = settled[pessimistic.pos]
+        np.subtract.at(stock, cands.ent_rec[pessimistic.ent[gone]], pessimistic.units[gone])
+        took.append((keep[pessimistic.pos[gone]], pessimistic.ent[gone], pessimistic.units[gone]))
+        was_settled[keep[settled]] = True
+        # then the optimistic pass, over the other filled lines of the SKUs where an open
+        # line fell short: open lines take nothing and only look there; one that would
+        # not get its quantity even then never will
+        sub = np.flatnonzero(np.logical_or.reduceat(is_open & ~got, heads)[run] & ~settled)
         s, c, q = s[sub], c[sub], q[sub]
         probe = np.flatnonzero(is_open[sub] & ~got[sub])
         filled = np.where(is_open[sub], 0, q)
@@ -454,17 +485,14 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         refused = u[look][fails[u[look]]]
         status[refused] = 2
         fails[refused] = False
-        # lines leave: SKUs where every line is filled even with every open order filled,
-        # refused orders' lines, and filled lines before the first other line of their SKU
-        # (what they took in the pessimistic pass is exact: it leaves the stock)
+        # lines leave: settled ones, refused orders' lines, and SKUs where every line was
+        # filled even with every open order filled or where no order is left open
         st = status[u]
         done = (np.logical_and.reduceat(got, heads) | ~np.logical_or.reduceat(st == 0, heads))[run]
-        head = np.minimum.reduceat(np.where(st != 1, np.arange(m), m), heads)[run]
-        settled = (np.arange(m) < head) & ~done
-        gone = settled[pessimistic.pos]
-        np.subtract.at(stock, cands.ent_rec[pessimistic.ent[gone]], pessimistic.units[gone])
         keep = keep[~settled & ~done & (st != 2)]
-    return status[unit] != 2          # orders still open have no line that can fall short
+    pos, ent, units = (np.concatenate(part) for part in zip(*took))
+    # orders still open have no line that can fall short: they are filled
+    return OrderDecisions(status[unit] != 2, was_settled, Takes(pos, ent, units, _NO_TAKES.short), stock)
 
 
 def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, takes: Takes,
