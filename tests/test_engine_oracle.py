@@ -344,13 +344,14 @@ def check_short_waves(topology: str, fill: Fill, kernel: str, *, warehouses: int
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 16])
-@pytest.mark.parametrize("order_scale", [1, 2**47, 2**52])
+@pytest.mark.parametrize("order_scale", [1, 17, 2**47, 2**52])
 def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, order_scale: int,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    # chunks of a few lines (a group is never cut); order numbers spread to 2**47 take the
-    # path where (group, service) does not pack into 62 bits but (group, service rank)
-    # does (ten million lines in many orders), beyond 2**52 the one where service alone
-    # does not pack
+    # chunks of a few lines (a group is never cut). Spread order numbers take the other
+    # ways of sorting and numbering: orders spread by 17 are numbered apart from the
+    # sort keys; spread to 2**47, many cases take the path where (group, service) does not
+    # pack into 62 bits but (group, service rank) does (as ten million lines in many
+    # orders do); to 2**52 many take the one where service alone does not pack
     from stockkit.engine import kernel_intervals
 
     monkeypatch.setattr(kernel_intervals, "CHUNK", chunk)
@@ -384,8 +385,9 @@ def test_events_hand_a_wave_of_refused_lines_one_after_another_to_the_rounds(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # one unit left and lines of two: with fill per line every line is refused in a round
     # of its own; past the round budget the rounds kernel takes the wave, exactly
-    from stockkit.engine import kernel_events
+    from stockkit.engine import api, kernel_events
 
+    monkeypatch.setattr(api, "HANDOFF_ROUNDS", 10**6)      # the rounds, not the loop, take it
     calls: list[object] = []
     allocate = kernel_events.allocate_events
     monkeypatch.setattr("stockkit.engine.api.allocate_events", lambda *a: calls.append(allocate(*a)) or calls[-1])
@@ -414,9 +416,10 @@ def test_intervals_hand_waves_needing_many_decision_rounds_to_the_rounds(
         fill: Fill, monkeypatch: pytest.MonkeyPatch) -> None:
     # lines that alternately just fail and fit as a SKU runs out leave one decision per
     # round; past the limit the rounds kernel takes the wave, exactly
-    from stockkit.engine import kernel_intervals
+    from stockkit.engine import api, kernel_intervals
 
     monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 8)
+    monkeypatch.setattr(api, "HANDOFF_ROUNDS", 10**6)      # the rounds, not the loop, take it
     calls: list[object] = []
     allocate = kernel_intervals.allocate_intervals
     monkeypatch.setattr("stockkit.engine.api.allocate_intervals", lambda *a: calls.append(allocate(*a)) or calls[-1])
@@ -441,9 +444,9 @@ def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kern
         served.append("python")
         return python(inp)
 
-    def spy_positions(*args, **kwargs):
-        result = positions(*args, **kwargs)
-        served.append("over budget" if result is None else "rounds")
+    def spy_positions(inp, chosen, **kwargs):
+        result = positions(inp, chosen, **kwargs)
+        served.append("over budget" if result is None else chosen)
         return result
 
     monkeypatch.setattr(api, "allocate_python", spy_python)
@@ -458,3 +461,7 @@ def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kern
     monkeypatch.setattr(api, "HANDOFF_ROUNDS", 10_000)
     assert_same(expected, allocate_arrays(**case, policy=policy, kernel="numpy"))
     assert served == ["rounds"]
+    if "numba" in available_kernels():      # "auto" hands it to the compiled loop
+        served.clear()
+        assert_same(expected, allocate_arrays(**case, policy=policy, kernel="auto"))
+        assert served == ["numba"]

@@ -40,11 +40,12 @@ DEFAULT_POLICY = Policy()
 PYTHON_UP_TO_LINES = 64
 
 #: a wave the intervals or the event kernel hand back (units decided one per round) goes
-#: to the rounds kernel with a budget of this many rounds plus one per
-#: :data:`HANDOFF_LINES_PER_ROUND` lines; past it the Python kernel serves the wave. A
-#: round costs 1-3 ms and the loop 6-13 us per line (workload M), so rounds settling fewer
-#: lines than this each lose to the loop (an adversarial wave of 8,000 lines: 3.5 s in
-#: the rounds, 0.06 s in the loop)
+#: to the compiled loop under ``"auto"`` when numba is installed, else to the rounds
+#: kernel; after :data:`HANDOFF_ROUNDS` rounds that settle fewer than
+#: :data:`HANDOFF_LINES_PER_ROUND` lines each on average, the Python kernel serves the
+#: wave instead. A round costs 1-3 ms and the loop 6-13 us per line (workload M), so
+#: rounds settling fewer lines than this lose to the loop (an adversarial wave of 8,000
+#: lines: 3.5 s in the rounds, 0.06 s in the loop)
 HANDOFF_ROUNDS = 64
 HANDOFF_LINES_PER_ROUND = 128
 
@@ -161,20 +162,24 @@ def allocate_arrays(
         result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, route_classes(inp))
         if result is not None:
             return result
-        # units decided one round after another: the rounds may serve such a wave well
-        # (one awkward SKU in a large one), but when they settle too few lines per round
-        # the wave is sequential by nature and the plain loop serves it fastest
-        n = inp.line_order.shape[0]
-        result = _allocate_positions(inp, "rounds", max_rounds=HANDOFF_ROUNDS + n // HANDOFF_LINES_PER_ROUND)
-        return allocate_python(inp) if result is None else result
+        # units decided one round after another: the compiled loop serves any wave well;
+        # the rounds may (one awkward SKU in a large wave), but when they settle too few
+        # lines per round the wave is sequential by nature and the plain loop serves it
+        # fastest
+        if kernel == "auto" and kernel_numba.available():
+            chosen = "numba"
+        else:
+            result = _allocate_positions(inp, "rounds", min_rate=(HANDOFF_ROUNDS, HANDOFF_LINES_PER_ROUND))
+            return allocate_python(inp) if result is None else result
     result = _allocate_positions(inp, chosen)
-    assert result is not None       # no round limit
+    assert result is not None       # no rate asked for
     return result
 
 
-def _allocate_positions(inp: Inputs, chosen: str, max_rounds: int | None = None) -> AllocationArrays | None:
+def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | None = None) -> AllocationArrays | None:
     """Run the rounds or the compiled kernel on ``inp`` and map the result back to input
-    order; None when the rounds would need more than ``max_rounds`` rounds."""
+    order; None when the rounds settle fewer lines per round than ``min_rate`` asks (see
+    :func:`~stockkit.engine.kernel_rounds.allocate_rounds`)."""
     policy = inp.policy
     # the compiled loop ranks nearest-first candidates itself, line by line
     lazy = chosen == "numba" and policy.ship_complete is ShipComplete.OFF
@@ -187,7 +192,7 @@ def _allocate_positions(inp: Inputs, chosen: str, max_rounds: int | None = None)
                        else np.zeros(n_lines, np.int64))
         (pos, _rank, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
     else:
-        rounds = allocate_rounds(pb, policy, max_rounds=max_rounds)
+        rounds = allocate_rounds(pb, policy, min_rate=min_rate)
         if rounds is None:
             return None
         (pos, _rank, wh, qty, bo), unfilled, reason = rounds

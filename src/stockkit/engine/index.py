@@ -8,7 +8,6 @@ rebuilding arrays of the whole stock.
 from __future__ import annotations
 
 import math
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -220,6 +219,8 @@ class StockIndex:
         if mask is None:
             mask = np.zeros(self.n_warehouses, bool)
             mask[[w for c in key for w in self._routes[c]]] = True
+            if len(self._linked_cache) >= 256:      # calls over many mixes of channels
+                self._linked_cache.clear()
             self._linked_cache[key] = mask
         return mask
 

@@ -197,26 +197,19 @@ class _SortedLines:
 
     def units(self, inp: Inputs, perm: np.ndarray) -> np.ndarray:
         """Per sorted line, the unit it is decided with: the line itself (``Fill.LINE``),
-        or its order (``Fill.ORDER``: lines of one priority and order number, which are one
-        run of the service order) as a small non-negative integer."""
+        or its order (``Fill.ORDER``; the lines of an order share its priority, so the
+        order number names it) as a small non-negative integer."""
         if inp.policy.fill is Fill.LINE:
             return perm
         if self.keys is not None and self.by_rank is None and perm.size:
             key = (self.keys & ((1 << self.bits_s) - 1)) >> self.bits_n     # (priority, order) packed
             if int(key.max()) < 4 * perm.size + 1024:
                 return key
-        if perm.size:
-            priority, order = inp.line_priority[perm], inp.line_order[perm]
-            p_min, o_min = int(priority.min()), int(order.min())
-            o_span = int(order.max()) - o_min + 1
-            if (int(priority.max()) - p_min + 1) * o_span < 4 * perm.size + 1024:
-                priority -= p_min
-                priority *= o_span
-                priority += order
-                priority -= o_min
-                return priority                 # (priority, order) numbered densely enough
-        pairs = np.stack((inp.line_priority[perm], inp.line_order[perm]), axis=1)
-        return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
+        order = inp.line_order[perm]
+        if perm.size and int(order.max()) - int(order.min()) < 4 * perm.size + 1024:
+            order -= order.min()
+            return order
+        return np.unique(order, return_inverse=True)[1].ravel()
 
 
 def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
@@ -233,7 +226,8 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     n_cls = rc.route_wh.shape[0]
     n_groups = inp.n_skus * n_cls
     stock = _group_stock(inp, rc, n_groups)
-    lines = _SortedLines(inp, rc, service_keys(inp), n_groups)     # the service keys live only while it sorts
+    # the service keys live only while it sorts, or become its service order
+    lines = _SortedLines(inp, rc, service_keys(inp), n_groups)
     c_end, ent_wh = stock.c_end, stock.ent_wh
 
     whole = inp.policy.fill is not Fill.PARTIAL
@@ -291,6 +285,8 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
             failed_reasons.append(np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
         lo = hi
     perm = g = None         # in the last form of _SortedLines these are views that hold its arrays
+    if whole:
+        del g_all, q_all, q_take, routed, unit
     del lines
 
     rec_line, rec_wh, rec_qty = _records(filled, wh_in, spans, stock)
@@ -454,8 +450,10 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
 def _short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.ndarray,
                    unit: np.ndarray) -> np.ndarray:
     """For lines ``f`` of orders that were not filled (sorted by group, then service):
-    whether each lacked stock at its order's turn. ``have[f]`` is its group's stock then;
-    the order's earlier lines of the same group took theirs first unless they lacked too."""
+    whether each lacked stock at its order's turn. ``have[f]`` is its group's stock then,
+    the same for all of an order's lines of one group (they take nothing, so they share
+    it); the order's earlier lines of the same group took theirs first unless they lacked
+    too."""
     m = f.size
     if m == 0:
         return np.zeros(0, bool)

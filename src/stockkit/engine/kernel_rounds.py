@@ -446,9 +446,11 @@ ORDER_WINDOW = 1 << 9
 
 
 def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
-                    max_rounds: int | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray] | None:
+                    min_rate: tuple[int, int] | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray,
+                                                                       np.ndarray] | None:
     """Run the rounds; returns (records sorted, unfilled, reason), all in positions, or
-    None when the wave needs more than ``max_rounds`` rounds (no limit by default).
+    None when ``min_rate`` = (grace, lines) is given and, after ``grace`` rounds, fewer
+    than ``lines`` lines per round have left the rounds (no limit by default).
 
     Lines enter in windows of about ``window`` positions of service order, topped up with
     the next whole orders when fewer than half stay open: lines after the window come
@@ -476,9 +478,6 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
 
     rounds = 0
     while True:
-        rounds += 1
-        if max_rounds is not None and rounds > max_rounds:
-            return None
         if active.size < window // 2 and horizon < n:
             # top up with the next whole orders; they come after every open line
             end = _window_end(pb, horizon, window - active.size)
@@ -486,6 +485,9 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
             horizon = end
         if not active.size:
             break
+        if min_rate is not None and rounds >= min_rate[0] and horizon - active.size < min_rate[1] * rounds:
+            return None
+        rounds += 1
         stock = st.stock
         pb, ec_rec = st.pb, st.ec_rec       # one past the end of ec_rec reads the empty record
         A = active
