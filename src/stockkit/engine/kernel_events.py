@@ -309,9 +309,10 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
         if decided is None:
             return None
         ok = decided.filled
-        # the lines settled in the rounds took theirs already; one pass serves the rest
-        rest = np.flatnonzero(~decided.settled)
-        tail = event_pass(sku[rest], cls[rest], np.where(ok[rest], qty[rest], 0), decided.stock, cands, n_cls)
+        # the lines settled in the rounds took theirs already; one pass serves the other
+        # filled lines (the failed ones take nothing)
+        rest = np.flatnonzero(~decided.settled & ok)
+        tail = event_pass(sku[rest], cls[rest], qty[rest], decided.stock, cands, n_cls)
         if tail is None:
             return None
         short = np.zeros(sku.size, np.int64)
@@ -470,18 +471,18 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         took.append((keep[pessimistic.pos[gone]], pessimistic.ent[gone], pessimistic.units[gone]))
         was_settled[keep[settled]] = True
         # then the optimistic pass, over the other filled lines of the SKUs where an open
-        # line fell short: open lines take nothing and only look there; one that would
-        # not get its quantity even then never will
-        sub = np.flatnonzero(np.logical_or.reduceat(is_open & ~got, heads)[run] & ~settled)
-        s, c, q = s[sub], c[sub], q[sub]
-        probe = np.flatnonzero(is_open[sub] & ~got[sub])
-        filled = np.where(is_open[sub], 0, q)
-        optimistic = event_pass(s, c, filled, stock.copy(), cands, n_cls) if filled.any() else _NO_TAKES
+        # line fell short; the open lines there only look: one whose route would not hold
+        # its quantity even then never will
+        short_sku = np.logical_or.reduceat(is_open & ~got, heads)[run]
+        probe = np.flatnonzero(short_sku & is_open & ~got)
+        takers = np.flatnonzero(short_sku & ~is_open & ~settled)
+        optimistic = event_pass(s[takers], c[takers], q[takers], stock.copy(), cands, n_cls) if takers.size \
+            else _NO_TAKES
         if optimistic is None:
             return None
-        sub_heads, sub_run = _sku_runs(s)
-        left = _left_on_route(optimistic, probe, sub_heads[sub_run], s, c, stock, cands, rc)
-        fails[u[sub[probe[left < q[probe]]]]] = True
+        left = _left_on_route(optimistic._replace(pos=takers[optimistic.pos]), probe, heads[run], s, c, stock,
+                              cands, rc)
+        fails[u[probe[left < q[probe]]]] = True
         refused = u[look][fails[u[look]]]
         status[refused] = 2
         fails[refused] = False
