@@ -64,7 +64,7 @@ ROUNDS_PER_RECORD = 4
 #: most this many route classes
 MAX_CLASSES = 8
 
-#: rounds :func:`whole_orders` takes at most (workload M needs about 15); a wave needing
+#: rounds :func:`whole_orders` takes at most (workload M needs 14); a wave needing
 #: more goes to another kernel
 ORDER_ROUNDS = 256
 
@@ -292,8 +292,8 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     """Allocate the lines of ``inp`` event by event (the caller checked
     :func:`events_apply`), or None when that would take too many rounds (see the module
     docstring), for the caller to use another kernel. With ``Fill.ORDER``,
-    :func:`whole_orders` first decides which orders are filled; one pass over their lines
-    then gives the records."""
+    :func:`whole_orders` first decides which orders are filled, settling some of their
+    lines; one pass over the others then gives the rest of the records."""
     n_cls = rc.route_wh.shape[0]
     perm = _sorted_lines(inp)
     sku = inp.line_sku[perm]
@@ -415,13 +415,14 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
     that gets its whole quantity there gets it for real, so an order whose lines all do is
     filled; a line with no other order's open line before it in its SKU sees the real
     stock there, so if it falls short its order is refused (the earliest open order is
-    such, so every round decides at least one). Then an optimistic one over the lines of
-    the filled orders alone, in which the open orders' lines only look: one whose route
-    would not hold its quantity even then never will, and its order is refused. Lines
-    leave the rounds as they are settled: SKUs whose every line gets its quantity in the
-    pessimistic pass or that have no open order left, refused orders' lines, and filled
-    lines before their SKU's first other line (what they took in the pessimistic pass is
-    exact and leaves the stock).
+    such, so every round decides at least one). Filled lines before their SKU's first open
+    line are then settled: what they took there is exact and leaves the stock. Then an
+    optimistic pass over the other filled lines of the SKUs where an open line fell short:
+    an open line whose route would not hold its quantity even with only those served
+    before it never will, and its order is refused. Refused orders' lines leave the
+    rounds, and so do SKUs whose every line got its quantity in the pessimistic pass or
+    that have no open order left. SKUs whose demand each of their lines' routes could meet
+    alone never enter them.
     """
     n = sku.shape[0]
     n_cls = rc.route_wh.shape[0]
@@ -436,7 +437,7 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         route = _route_stock(stock, sku[keep] * n_cls + cls[keep], cands)
         tight = np.add.reduceat(qty[keep], heads) > np.minimum.reduceat(route, heads)
         keep = keep[tight[run]]
-    fails = np.zeros(size, bool)                       # per order, reset after each round
+    fails = np.zeros(size, bool)                       # per order: refused this round
     was_settled = np.zeros(n, bool)
     took = [(_NO_TAKES.pos, _NO_TAKES.ent, _NO_TAKES.units)]
     rounds = 0
@@ -457,9 +458,9 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         # with no other order's open line before it in its SKU sees the real stock there:
         # if it falls short, its order is refused
         first_open = np.minimum.reduceat(np.where(is_open, np.arange(m), m), heads)[run]
-        fails[u[look[~got[look]]]] = True
-        status[u[look]] = np.where(fails[u[look]], 0, 1)
-        fails[u[look]] = False
+        short_of = u[look[~got[look]]]                  # open orders with a line short here
+        status[u[look]] = 1
+        status[short_of] = 0
         fails[u[look[~got[look] & (u[look] == u[first_open[look]])]]] = True
         # filled lines before the first other line of their SKU are settled: what they
         # took in the pessimistic pass is exact, and leaves the stock
