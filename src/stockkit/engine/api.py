@@ -27,6 +27,7 @@ from stockkit.engine.policy import (
     ShipComplete,
 )
 from stockkit.engine.problem import build_problem
+from stockkit.engine.uncontested import allocate_uncontested_apart
 from stockkit.errors import InvalidArray, InvalidQuantity
 
 __all__ = ["KERNELS", "PYTHON_UP_TO_LINES", "allocate_arrays", "available_kernels", "choose_kernel"]
@@ -155,9 +156,19 @@ def allocate_arrays(
         warehouse_lat=warehouse_lat, warehouse_lon=warehouse_lon, sku_backorder=sku_backorder,
         policy=policy, n_skus=n_skus, n_warehouses=n_warehouses, n_channels=n_channels,
     )
+    return _allocate_checked(inp, kernel)
+
+
+def _allocate_checked(inp: Inputs, kernel: str) -> AllocationArrays:
+    """Run the kernel ``kernel`` asks for on validated ``inp``."""
     chosen = choose_kernel(inp, kernel)
     if chosen == "python":
         return allocate_python(inp)
+    if chosen == "rounds" and kernel in ("auto", "numpy"):
+        # fill per order where the rounds would decide it: decided on the contested SKUs alone
+        result = allocate_uncontested_apart(inp, route_classes(inp), lambda part: _allocate_checked(part, kernel))
+        if result is not None:
+            return result
     if chosen in ("intervals", "events"):
         result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, route_classes(inp))
         if result is not None:
