@@ -113,14 +113,28 @@ def test_an_order_behind_an_open_one_is_refused_by_the_optimistic_pass(
     assert_same(allocate_oracle(**case, policy=ORDER), result)
 
 
-def test_past_the_round_budget_the_caller_takes_the_wave_exactly(
-        decisions: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
-    # orders that alternately just fail and fit as one SKU runs out, on two routes: one
-    # decision a round, so a budget of 3 rounds hands the wave back
-    monkeypatch.setattr(kernel_events, "ORDER_ROUNDS", 3)
-    left = 30
+def alternating(left: int) -> dict:
+    """Orders of one line each that alternately just fail and fit as one SKU of ``left``
+    units (half at each warehouse) runs out, on the two routes by turns: a few decisions
+    a round."""
     quantity = [1] + [q for r in range(left - 1, 0, -1) for q in (r + 1, 1)]
     lines = [(i, 0, q, i % 2) for i, q in enumerate(quantity)]
-    case = two_routes(lines, {(0, 0): left // 2, (0, 1): left - left // 2})
+    return two_routes(lines, {(0, 0): left // 2, (0, 1): left - left // 2})
+
+
+def test_past_the_round_budget_the_caller_takes_the_wave_exactly(
+        decisions: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernel_events, "ORDER_ROUNDS", 3)
+    case = alternating(30)
+    assert_same(allocate_oracle(**case, policy=ORDER), allocate_arrays(**case, policy=ORDER, kernel="events"))
+    assert decisions == [None]
+
+
+def test_past_the_work_budget_the_caller_takes_the_wave_exactly(
+        decisions: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+    # with rounds to spare, the lines sent through event passes reach ORDER_WORK per line
+    # first: the wave goes back before the rounds cost more than the other kernels would
+    monkeypatch.setattr(kernel_events, "ORDER_ROUNDS", 10**6)
+    case = alternating(5_000)
     assert_same(allocate_oracle(**case, policy=ORDER), allocate_arrays(**case, policy=ORDER, kernel="events"))
     assert decisions == [None]

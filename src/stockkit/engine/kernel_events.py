@@ -47,7 +47,7 @@ from stockkit.engine.kernel_intervals import RouteClasses, _short_at_turn, servi
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
 from stockkit.engine.problem import expand, group_candidates
 
-__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "Candidates", "OrderDecisions", "Takes",
+__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "Candidates", "OrderDecisions", "Takes",
            "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
 
 #: sums of columns kept for sets of classes that share a record (8 bytes per line each);
@@ -67,6 +67,11 @@ MAX_CLASSES = 8
 #: rounds :func:`whole_orders` takes at most (workload M needs 14); a wave needing
 #: more goes to another kernel
 ORDER_ROUNDS = 256
+
+#: lines :func:`whole_orders` sends through event passes, at most, per line entering its
+#: rounds (workload M: 2.4); past that (orders that alternately just fail and fit,
+#: deciding a few a round) the wave goes to another kernel before the rounds get costly
+ORDER_WORK = 16
 
 
 def events_apply(inp: Inputs, rc: RouteClasses) -> bool:
@@ -400,7 +405,8 @@ def _left_on_route(takes: Takes, lines: np.ndarray, sku_start: np.ndarray, sku: 
 def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
                  doomed: np.ndarray, cands: Candidates, rc: RouteClasses) -> OrderDecisions | None:
     """Which orders are filled whole as the sequential rules decide (``Fill.ORDER``), per
-    line (see :class:`OrderDecisions`); None after :data:`ORDER_ROUNDS` rounds.
+    line (see :class:`OrderDecisions`); None after :data:`ORDER_ROUNDS` rounds, or once
+    the passes have taken :data:`ORDER_WORK` lines per line entering the rounds.
 
     Lines come sorted by (SKU, service order), ``unit`` numbering their orders (an order's
     lines of one SKU are one run). An order is filled when each of its ``limited`` lines,
@@ -441,9 +447,11 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
     was_settled = np.zeros(n, bool)
     took = [(_NO_TAKES.pos, _NO_TAKES.ent, _NO_TAKES.units)]
     rounds = 0
+    work = ORDER_WORK * keep.size + (1 << 16)
     while keep.size:
         rounds += 1
-        if rounds > ORDER_ROUNDS:
+        work -= keep.size
+        if rounds > ORDER_ROUNDS or work < 0:
             return None
         s, c, q, u = sku[keep], cls[keep], qty[keep], unit[keep]
         m = keep.size
@@ -477,6 +485,7 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         short_sku = np.logical_or.reduceat(is_open & ~got, heads)[run]
         probe = np.flatnonzero(short_sku & is_open & ~got)
         takers = np.flatnonzero(short_sku & ~is_open & ~settled)
+        work -= takers.size
         optimistic = event_pass(s[takers], c[takers], q[takers], stock.copy(), cands, n_cls) if takers.size \
             else _NO_TAKES
         if optimistic is None:
