@@ -69,7 +69,7 @@ MAX_CLASSES = 8
 ORDER_ROUNDS = 256
 
 #: lines :func:`whole_orders` sends through event passes, at most, per line entering its
-#: rounds (workload M: 2.4); past that (orders that alternately just fail and fit,
+#: rounds (workload M: 2.7); past that (orders that alternately just fail and fit,
 #: deciding a few a round) the wave goes to another kernel before the rounds get costly
 ORDER_WORK = 16
 
