@@ -43,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, _short_at_turn, service_keys
+from stockkit.engine.kernel_intervals import RouteClasses, service_keys, short_at_turn
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
 from stockkit.engine.problem import expand, group_candidates
 
@@ -365,7 +365,7 @@ def _explain_failed_orders(result: AllocationArrays, perm: np.ndarray, sku: np.n
     have = np.zeros(sku.size, np.int64)
     heads, run = _sku_runs(sku)
     have[f] = _left_on_route(takes, f, heads[run], sku, cls, cands.stock, cands, rc)
-    short = _short_at_turn(f, qty, have, sku * n_cls + cls, unit)
+    short = short_at_turn(f, qty, have, sku * n_cls + cls, unit)
     result.line_reason[perm[f[short]]] = Reason.SHORT
 
 

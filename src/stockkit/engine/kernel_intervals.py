@@ -26,7 +26,8 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 
-__all__ = ["RouteClasses", "allocate_intervals", "interval_lines", "route_classes", "service_keys", "whole_units"]
+__all__ = ["RouteClasses", "allocate_intervals", "interval_lines", "route_classes", "service_keys", "short_at_turn",
+           "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -279,7 +280,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
             # a failed order's lines: short when they could not be filled at its turn,
             # else failed with their order
             f = np.flatnonzero(~ok[lo:hi] & routed[lo:hi])
-            short = _short_at_turn(f, q_all[lo:hi], gt - d_start, g, unit[lo:hi])
+            short = short_at_turn(f, q_all[lo:hi], gt - d_start, g, unit[lo:hi])
             short &= ~inp.sku_backorder[g[f] // n_cls]
             failed_lines.append(perm[f])
             failed_reasons.append(np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
@@ -447,7 +448,7 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
     return None
 
 
-def _short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.ndarray,
+def short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.ndarray,
                    unit: np.ndarray) -> np.ndarray:
     """For lines ``f`` of orders that were not filled (sorted by group, then service):
     whether each lacked stock at its order's turn. ``have[f]`` is its group's stock then,
