@@ -368,6 +368,28 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, o
                 assert_same(allocate_oracle(**case, policy=policy), got, (policy, chunk, seed))
 
 
+@pytest.mark.parametrize("order_scale", [1, 2**44, 2**52])
+def test_events_sort_lines_by_sku_then_service_however_the_keys_pack(order_scale: int) -> None:
+    # 257-511 lines: order numbers spread to 2**44 leave (SKU, service) too wide for 62
+    # bits but not (SKU, service rank), as ten million lines in many orders do; to 2**52
+    # neither packs
+    from stockkit.engine import kernel_events
+    from stockkit.engine.inputs import check_inputs
+
+    for seed in range(20):
+        rng = np.random.default_rng([seed, 5])
+        case = random_case(rng, "overlapping", lines=int(rng.integers(257, 512)), skus=int(rng.integers(2, 40)),
+                           warehouses=5, channels=3, stock_scale=int(rng.integers(1, 4)))
+        case["line_order"] = case["line_order"] * order_scale
+        for fill in Fill:
+            policy = Policy(fill=fill)
+            assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy,
+                                                                                kernel="events"), (seed, fill))
+        inp = check_inputs(**(case | {"warehouse_lat": None, "warehouse_lon": None}), policy=Policy())
+        assert np.array_equal(kernel_events._sorted_lines(inp), np.lexsort(
+            (np.arange(inp.line_order.size), inp.line_order, inp.line_priority, inp.line_sku)))
+
+
 @pytest.mark.parametrize("shared_columns", [0, 4])
 @pytest.mark.parametrize("fill", [Fill.PARTIAL, Fill.LINE])
 def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves(

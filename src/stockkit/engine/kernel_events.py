@@ -88,12 +88,22 @@ def _sorted_lines(inp: Inputs) -> np.ndarray:
     service = service_keys(inp)
     bits_n = max(int(n - 1).bit_length(), 1)
     bits_s = max(int(service.max()).bit_length(), 1) if service is not None and n else 0
-    if service is not None and bits_s + max(int(inp.n_skus).bit_length(), 1) <= 62:
+    bits_sku = max(int(inp.n_skus).bit_length(), 1)
+    if service is not None and bits_s + bits_sku <= 62:
         keys = inp.line_sku << bits_s
         keys |= service
         keys.sort()
         keys &= (1 << bits_n) - 1
         return keys
+    if service is not None and bits_n + bits_sku <= 62:
+        # many orders (10M lines): the lines in service order first, then (SKU, rank)
+        service.sort()
+        service &= (1 << bits_n) - 1
+        keys = inp.line_sku[service] << bits_n
+        keys |= np.arange(n)
+        keys.sort()
+        keys &= (1 << bits_n) - 1
+        return service[keys]
     return np.lexsort((np.arange(n), inp.line_order, inp.line_priority, inp.line_sku))
 
 
