@@ -75,22 +75,27 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     :data:`PYTHON_UP_TO_LINES` lines and for inputs beyond
     the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
     asked for by name there, an array kernel is a :class:`~stockkit.errors.InvalidQuantity`."""
+    return _choose(inp, kernel, None)[0]
+
+
+def _choose(inp: Inputs, kernel: str, rc: RouteClasses | None) -> tuple[str, RouteClasses | None]:
+    """:func:`choose_kernel`, and the route classes when it needed them (``rc`` if given)."""
     if kernel == "python" or (kernel in ("auto", "numpy") and inp.line_order.shape[0] <= PYTHON_UP_TO_LINES):
-        return "python"
+        return "python", rc
     if not array_kernels_exact(inp):
         if kernel in ("auto", "numpy"):
-            return "python"
+            return "python", rc
         raise InvalidQuantity(
             f"kernel={kernel!r} sums units in 64 bits and is exact only while line quantities plus stock "
             f"total below 2**{ARRAY_KERNEL_TOTAL.bit_length() - 1}; these are more: use kernel='auto' or 'python'"
         )
     if kernel == "rounds":
-        return "rounds"
+        return "rounds", rc
     if kernel == "numba":
         if not kernel_numba.available():
             raise InvalidArray("kernel='numba' needs numba: pip install 'stockkit[numba]'")
-        return "numba"
-    rc = route_classes(inp)
+        return "numba", rc
+    rc = route_classes(inp) if rc is None else rc
     events = events_apply(inp, rc)
     if kernel == "events":
         if not events:
@@ -98,7 +103,7 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
                 "kernel='events' is exact only with split lines, no ship complete, "
                 f"priority routes (or no ship-to points) and at most {MAX_CLASSES} distinct routes; use kernel='auto'"
             )
-        return "events"
+        return "events", rc
     applies = _intervals_apply(inp, rc)
     if kernel == "intervals" and not applies:
         raise InvalidArray(
@@ -106,10 +111,10 @@ def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
             "SKUs whose channels share no warehouse unless they rank them alike; use kernel='auto'"
         )
     if applies:
-        return "intervals"
+        return "intervals", rc
     if kernel == "auto" and kernel_numba.available():
-        return "numba"
-    return "events" if events else "rounds"
+        return "numba", rc
+    return ("events" if events else "rounds"), rc
 
 
 def allocate_arrays(
@@ -159,18 +164,22 @@ def allocate_arrays(
     return _allocate_checked(inp, kernel)
 
 
-def _allocate_checked(inp: Inputs, kernel: str) -> AllocationArrays:
-    """Run the kernel ``kernel`` asks for on validated ``inp``."""
-    chosen = choose_kernel(inp, kernel)
+def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) -> AllocationArrays:
+    """Run the kernel ``kernel`` asks for on validated ``inp`` (``rc``: its route classes,
+    when known)."""
+    chosen, rc = _choose(inp, kernel, rc)
     if chosen == "python":
         return allocate_python(inp)
     if chosen == "rounds" and kernel in ("auto", "numpy"):
         # fill per order where the rounds would decide it: decided on the contested SKUs alone
-        result = allocate_uncontested_apart(inp, route_classes(inp), lambda part: _allocate_checked(part, kernel))
+        # (the parts have the wave's channels and links, so the same route classes)
+        assert rc is not None
+        result = allocate_uncontested_apart(inp, rc, lambda part: _allocate_checked(part, kernel, rc))
         if result is not None:
             return result
     if chosen in ("intervals", "events"):
-        result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, route_classes(inp))
+        assert rc is not None
+        result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, rc)
         if result is not None:
             return result
         # units decided one round after another: the compiled loop serves any wave well;

@@ -15,6 +15,7 @@ import numpy as np
 from stockkit.engine.inputs import MAX_QUANTITY, check_inputs
 from stockkit.engine.kernel_scalar import allocate_scalar, nearest_route, to_arrays
 from stockkit.engine.policy import AllocationArrays, Policy, RouteOrder, ShipComplete
+from stockkit.engine.problem import expand
 from stockkit.errors import InvalidArray, InvalidLocation, InvalidQuantity
 
 __all__ = ["StockIndex"]
@@ -196,12 +197,11 @@ class StockIndex:
         ((SKU, warehouse) -> units available, not below 0; the same keys -> their slot in
         the sorted arrays, -1 for records added since the build)."""
         sku = np.array(skus, np.int64)
-        lo = self._ptr[sku]
-        counts = self._ptr[sku + 1] - lo
-        at = np.arange(int(counts.sum())) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
-        keep = self._linked(channels)[self._wh[at]]
+        owner, at = expand(self._ptr[sku], self._ptr[sku + 1])
+        wh = self._wh[at]
+        keep = self._linked(channels)[wh]
         at = at[keep]
-        keys = list(zip(np.repeat(sku, counts)[keep].tolist(), self._wh[at].tolist()))
+        keys = list(zip(sku[owner[keep]].tolist(), wh[keep].tolist()))
         left = dict(zip(keys, np.maximum(self._avail[at], 0).tolist()))
         slots = dict(zip(keys, at.tolist()))
         if self._extra:

@@ -43,9 +43,15 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, service_keys, short_at_turn
+from stockkit.engine.kernel_intervals import (
+    RouteClasses,
+    by_group_then_rank,
+    order_units,
+    service_keys,
+    short_at_turn,
+)
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
-from stockkit.engine.problem import expand, group_candidates
+from stockkit.engine.problem import expand, group_candidates, runs
 
 __all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "Candidates", "OrderDecisions", "Takes",
            "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
@@ -96,14 +102,9 @@ def _sorted_lines(inp: Inputs) -> np.ndarray:
         keys &= (1 << bits_n) - 1
         return keys
     if service is not None and bits_n + bits_sku <= 62:
-        # many orders (10M lines): the lines in service order first, then (SKU, rank)
-        service.sort()
-        service &= (1 << bits_n) - 1
-        keys = inp.line_sku[service] << bits_n
-        keys |= np.arange(n)
-        keys.sort()
+        by_rank, keys = by_group_then_rank(inp.line_sku, service, bits_n)
         keys &= (1 << bits_n) - 1
-        return service[keys]
+        return by_rank[keys]
     return np.lexsort((np.arange(n), inp.line_order, inp.line_priority, inp.line_sku))
 
 
@@ -318,7 +319,7 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     limited = ~inp.sku_backorder[sku]
     fill = inp.policy.fill
     if fill is Fill.ORDER:
-        unit = _order_units(inp)[perm]
+        unit = order_units(inp.line_order)[perm]
         routed = rc.route_len[cls] > 0
         decided = whole_orders(sku, cls, qty, unit, limited & routed, ~routed, cands, rc)
         if decided is None:
@@ -347,18 +348,6 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     return result
 
 
-def _order_units(inp: Inputs) -> np.ndarray:
-    """Per input line a small non-negative number for its order (lines of one order share
-    their priority, so the order number alone tells orders apart)."""
-    order = inp.line_order
-    if not order.size:
-        return np.zeros(0, np.int64)
-    low = int(order.min())
-    if int(order.max()) - low < 4 * order.size + 1024:
-        return order - low
-    return np.unique(order, return_inverse=True)[1].ravel()
-
-
 def _explain_failed_orders(result: AllocationArrays, perm: np.ndarray, sku: np.ndarray, cls: np.ndarray,
                            qty: np.ndarray, unit: np.ndarray, failed: np.ndarray, routed: np.ndarray, takes: Takes,
                            cands: Candidates, rc: RouteClasses, backorder: np.ndarray) -> None:
@@ -373,18 +362,10 @@ def _explain_failed_orders(result: AllocationArrays, perm: np.ndarray, sku: np.n
     f = f[~backorder[sku[f]]]
     n_cls = rc.route_wh.shape[0]
     have = np.zeros(sku.size, np.int64)
-    heads, run = _sku_runs(sku)
+    heads, run = runs(sku)
     have[f] = _left_on_route(takes, f, heads[run], sku, cls, cands.stock, cands, rc)
     short = short_at_turn(f, qty, have, sku * n_cls + cls, unit)
     result.line_reason[perm[f[short]]] = Reason.SHORT
-
-
-def _sku_runs(sku: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For lines sorted by SKU: the position of each SKU's first line, and per line the
-    number of its SKU's run."""
-    new = np.ones(sku.size, bool)
-    new[1:] = sku[1:] != sku[:-1]
-    return np.flatnonzero(new), np.cumsum(new) - 1
 
 
 def _route_stock(stock: np.ndarray, group: np.ndarray, cands: Candidates) -> np.ndarray:
@@ -448,7 +429,7 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
     stock = cands.stock.copy()
     # a SKU whose demand each of its lines' routes could meet alone never stops an order
     keep = np.flatnonzero(limited & (status[unit] != 2))
-    heads, run = _sku_runs(sku[keep])
+    heads, run = runs(sku[keep])
     if keep.size:
         route = _route_stock(stock, sku[keep] * n_cls + cls[keep], cands)
         tight = np.add.reduceat(qty[keep], heads) > np.minimum.reduceat(route, heads)
@@ -465,7 +446,7 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
             return None
         s, c, q, u = sku[keep], cls[keep], qty[keep], unit[keep]
         m = keep.size
-        heads, run = _sku_runs(s)
+        heads, run = runs(s)
         is_open = status[u] == 0
         look = np.flatnonzero(is_open)
         pessimistic = event_pass(s, c, q, stock.copy(), cands, n_cls)

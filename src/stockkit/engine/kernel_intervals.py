@@ -26,8 +26,8 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 
-__all__ = ["RouteClasses", "allocate_intervals", "interval_lines", "route_classes", "service_keys", "short_at_turn",
-           "whole_units"]
+__all__ = ["RouteClasses", "allocate_intervals", "by_group_then_rank", "interval_lines", "order_units", "route_classes",
+           "service_keys", "short_at_turn", "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -92,6 +92,31 @@ def service_keys(inp: Inputs) -> np.ndarray | None:
     keys <<= bits_n
     keys |= np.arange(n)
     return keys
+
+
+def by_group_then_rank(group: np.ndarray, service: np.ndarray, bits_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For when (group, service key) does not pack into 62 bits but (group, rank in
+    service order) does (ten million lines in millions of orders): the lines in service
+    order (``service``, sorted and cut to its low ``bits_n`` bits in place) and the sorted
+    keys ``group << bits_n | rank`` (``group`` per input line)."""
+    service.sort()
+    service &= (1 << bits_n) - 1
+    keys = group[service]
+    keys <<= bits_n
+    keys |= np.arange(service.size)
+    keys.sort()
+    return service, keys
+
+
+def order_units(line_order: np.ndarray) -> np.ndarray:
+    """Per line a small non-negative number for its order (the lines of an order share
+    its priority, so the order number alone tells orders apart)."""
+    if not line_order.size:
+        return np.zeros(0, np.int64)
+    low = int(line_order.min())
+    if int(line_order.max()) - low < 4 * line_order.size + 1024:
+        return line_order - low
+    return np.unique(line_order, return_inverse=True)[1].ravel()
 
 
 #: rounds :func:`whole_units` takes at most (workload M needs 8 with fill per line, 27 per
@@ -166,15 +191,9 @@ class _SortedLines:
         elif service is not None and self.bits_n + bits_g <= 62:
             # many orders (10M lines): sort the service keys first; their low bits are
             # then the lines in service order, and (group, rank in service) packs
-            service.sort()
-            service &= (1 << self.bits_n) - 1
-            self.by_rank = service
-            keys = rc.channel_class[inp.line_channel[service]]
-            keys += inp.line_sku[service] * n_cls
-            keys <<= self.bits_n
-            keys |= np.arange(n)
-            keys.sort()
-            self.keys = keys
+            group = rc.channel_class[inp.line_channel]
+            group += inp.line_sku * n_cls
+            self.by_rank, self.keys = by_group_then_rank(group, service, self.bits_n)
             self.bits_s = self.bits_n
         else:
             group = inp.line_sku * n_cls + rc.channel_class[inp.line_channel]
@@ -206,11 +225,7 @@ class _SortedLines:
             key = (self.keys & ((1 << self.bits_s) - 1)) >> self.bits_n     # (priority, order) packed
             if int(key.max()) < 4 * perm.size + 1024:
                 return key
-        order = inp.line_order[perm]
-        if perm.size and int(order.max()) - int(order.min()) < 4 * perm.size + 1024:
-            order -= order.min()
-            return order
-        return np.unique(order, return_inverse=True)[1].ravel()
+        return order_units(inp.line_order[perm])
 
 
 def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
-from stockkit.engine.problem import Problem, expand, nearest_lists, nearest_usable
+from stockkit.engine.problem import Problem, expand, nearest_lists, nearest_usable, runs
 
 __all__ = ["Records", "allocate_rounds", "order_sku_groups", "sorted_by"]
 
@@ -62,15 +62,6 @@ class Records:
         return tuple(c[by] for c in cols)
 
 
-def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, segment id per element) of runs of equal values in ``keys``."""
-    if keys.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    new = np.ones(keys.shape[0], dtype=bool)
-    new[1:] = keys[1:] != keys[:-1]
-    return np.flatnonzero(new), np.cumsum(new) - 1
-
-
 def sorted_by(keys: np.ndarray) -> np.ndarray:
     """Stable argsort of non-negative ``keys`` with one packed ``np.sort`` when it fits."""
     n = keys.shape[0]
@@ -95,7 +86,7 @@ def order_sku_groups(pb: Problem) -> tuple[np.ndarray, np.ndarray]:
     n_skus = int(pb.sku.max()) + 1 if n else 1
     key = pb.order * n_skus + pb.sku
     by = sorted_by(key)
-    starts, seg = _segments(key[by])
+    starts, seg = runs(key[by])
     rank = np.empty(n, np.int64)
     rank[by] = np.arange(n) - starts[seg]
     totals = np.add.reduceat(pb.qty[by], starts) if n else np.zeros(0, np.int64)
@@ -226,7 +217,7 @@ class _State:
         pb = self.pb
         owner, idx = expand(pb.ec_start[pos], pb.ec_end[pos])
         ok = have_of(pos[owner], idx) >= self.group_total[pos][owner]
-        ostarts, oseg = _segments(pb.order[pos])
+        ostarts, oseg = runs(pb.order[pos])
         n_lines = np.diff(np.append(ostarts, pos.size))
         wh = pb.ec_wh[idx]
         width = int(wh.max()) + 1 if wh.size else 1
@@ -259,7 +250,7 @@ class _State:
         reason = np.zeros(m, np.uint8)
         unfilled = np.zeros(m, np.int64)
         normal = np.ones(m, dtype=bool)
-        ostarts, oseg = _segments(pb.order[pos])
+        ostarts, oseg = runs(pb.order[pos])
         nowh = pb.first_wh[pos] < 0
 
         if policy.ship_complete is not ShipComplete.OFF and sc_open.any():
@@ -587,7 +578,7 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
             st.records.add(b, np.zeros(b.size, np.int64), pb.first_wh[b], pb.qty[b], True)
         # orders that fail whatever happens: set aside, explained at the end
         if unit.any():
-            ostarts, oseg = _segments(pb.order[A])
+            ostarts, oseg = runs(pb.order[A])
             order_fails = np.logical_or.reduceat(unit & (kind == _FAIL), ostarts)[oseg]
             deferred.append(A[order_fails])
             keep = ~done & ~order_fails
@@ -605,7 +596,7 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
         by_rec = sorted_by(rec)
         rec_sorted = rec[by_rec]
         dem_sorted = demand[by_rec]
-        rs, rseg = _segments(rec_sorted)
+        rs, rseg = runs(rec_sorted)
         cum = np.cumsum(dem_sorted)
         cum_in = cum - (cum[rs] - dem_sorted[rs])[rseg]
         valid = np.empty(A.size, bool)
@@ -615,7 +606,7 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
         bad_idx = np.flatnonzero(~valid)
         frontier[sku[bad_idx[::-1]]] = A[bad_idx[::-1]]
         if unit.any():
-            ustarts, useg = _segments(np.where(unit, pb.order_start[pb.order[A]], A))
+            ustarts, useg = runs(np.where(unit, pb.order_start[pb.order[A]], A))
             unit_start = A[ustarts]
             while True:
                 unit_bad = np.logical_or.reduceat(A >= frontier[sku], ustarts)

@@ -25,7 +25,7 @@ from stockkit.engine.policy import RouteOrder, ShipComplete
 
 __all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "group_candidates",
            "haversine_km",
-           "nearest_lists", "nearest_usable"]
+           "nearest_lists", "nearest_usable", "runs"]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -114,6 +114,15 @@ def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray
     owner = np.repeat(np.arange(starts.shape[0]), lengths)
     index = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     return owner, index
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, run number per element) of the runs of equal values in ``keys``."""
+    if keys.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    new = np.ones(keys.shape[0], dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    return np.flatnonzero(new), np.cumsum(new) - 1
 
 
 def group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[np.ndarray, ...]:
