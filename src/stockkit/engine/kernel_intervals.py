@@ -9,9 +9,9 @@ of the cumulative demand. What line ``i`` takes from record ``k`` is the overlap
 intervals. One sort puts lines and records in group order, cumsums give the intervals, a
 sorted searchsorted finds each line's first and last record, ``np.repeat`` writes the
 records. Short lines keep what they got (``Fill.PARTIAL``); the rest of a back-orderable
-line is booked at its first warehouse. With ``Fill.LINE`` or ``Fill.ORDER``,
-:func:`whole_units` first decides which lines or orders are filled whole, and only their
-lines are laid out.
+line is booked at its first warehouse. With ``Fill.LINE`` (:func:`whole_lines`) or
+``Fill.ORDER`` (:func:`whole_units`), which lines or orders are filled whole is decided
+first, and only their lines are laid out.
 
 Input: validated :class:`~stockkit.engine.inputs.Inputs` and a :class:`RouteClasses`;
 output: the contract's arrays, in input order.
@@ -27,7 +27,7 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 
 __all__ = ["RouteClasses", "allocate_intervals", "by_group_then_rank", "interval_lines", "order_units", "route_classes",
-           "service_keys", "short_at_turn", "whole_units"]
+           "service_keys", "short_at_turn", "whole_lines", "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -119,8 +119,8 @@ def order_units(line_order: np.ndarray) -> np.ndarray:
     return np.unique(line_order, return_inverse=True)[1].ravel()
 
 
-#: rounds :func:`whole_units` takes at most (workload M needs 8 with fill per line, 27 per
-#: order); a wave needing more goes to another kernel
+#: rounds :func:`whole_lines` or :func:`whole_units` take at most (workload M needs 4 with
+#: fill per line, 27 per order); a wave needing more goes to another kernel
 WHOLE_ROUNDS = 256
 
 #: sorted lines laid out at a time (whole (SKU, route) groups, so at least this many): a
@@ -234,10 +234,11 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     classes (see :func:`interval_lines`).
 
     With ``Fill.LINE`` or ``Fill.ORDER`` a line or order that cannot be filled whole takes
-    nothing: :func:`whole_units` first decides which units are filled, then the intervals
-    are laid out over their lines alone (None when that takes more than
-    :data:`WHOLE_ROUNDS` rounds, for the caller to use another kernel). Lines are laid out
-    in chunks of whole groups (:data:`CHUNK`), into per-line arrays that become the result."""
+    nothing: :func:`whole_lines` or :func:`whole_units` first decides which units are
+    filled, then the intervals are laid out over their lines alone (None when that takes
+    more than :data:`WHOLE_ROUNDS` rounds, for the caller to use another kernel). Lines are
+    laid out in chunks of whole groups (:data:`CHUNK`), into per-line arrays that become
+    the result."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     n_groups = inp.n_skus * n_cls
@@ -247,22 +248,34 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     c_end, ent_wh = stock.c_end, stock.ent_wh
 
     whole = inp.policy.fill is not Fill.PARTIAL
+    by_order = inp.policy.fill is Fill.ORDER
     if whole:
         perm_all, g_all = lines.part(0, n)
         q_all = inp.line_quantity[perm_all]
         new_group = np.ones(n, bool)
         new_group[1:] = g_all[1:] != g_all[:-1]
-        routed = rc.route_len[g_all % n_cls] > 0
-        unit = lines.units(inp, perm_all)
+        starts_all = np.flatnonzero(new_group)
+        g_first = g_all[starts_all]
+        routed_g = rc.route_len[g_first % n_cls] > 0
+        free_g = inp.sku_backorder[g_first // n_cls] & routed_g      # back-orderable: never refused
         # units (lines, or orders) that cannot be filled whole take nothing; only the
         # others enter the intervals
-        ok = whole_units(g_all, q_all, unit, ~inp.sku_backorder[g_all // n_cls] & routed, ~routed,
-                         stock.total, new_group)
-        if ok is None:
+        if by_order:
+            sizes = np.diff(np.append(starts_all, n))
+            routed = np.repeat(routed_g, sizes)
+            unit = lines.units(inp, perm_all)
+            ok = whole_units(g_all, q_all, unit, np.repeat(routed_g & ~free_g, sizes), ~routed, stock.total,
+                             new_group)
+            refused = None if ok is None else np.flatnonzero(~ok)
+            q_take = q_all.copy()
+        else:
+            # a line without a route finds no stock: limited to none, it is refused
+            refused = whole_lines(q_all, starts_all, np.where(routed_g, stock.total[g_first], 0), ~free_g)
+            q_take = q_all
+        if refused is None:
             return None
-        q_take = np.where(ok, q_all, 0)
-        del new_group
-    by_order = inp.policy.fill is Fill.ORDER
+        q_take[refused] = 0
+        del new_group, g_first, routed_g, free_g
     failed_lines: list[np.ndarray] = []
     failed_reasons: list[np.ndarray] = []
 
@@ -272,11 +285,15 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     lo = 0
     while lo < n:
         hi = n if lo + CHUNK >= n else lines.group_end(lo + CHUNK - 1)
-        perm, g = lines.part(lo, hi)
-        q = q_take[lo:hi] if whole else inp.line_quantity[perm]
-        new = np.ones(hi - lo, bool)
-        new[1:] = g[1:] != g[:-1]
-        starts = np.flatnonzero(new)
+        if whole:       # chunks start groups, so the whole wave's group starts serve
+            perm, g, q = perm_all[lo:hi], g_all[lo:hi], q_take[lo:hi]
+            starts = starts_all[np.searchsorted(starts_all, lo):np.searchsorted(starts_all, hi)] - lo
+        else:
+            perm, g = lines.part(lo, hi)
+            q = inp.line_quantity[perm]
+            new = np.ones(hi - lo, bool)
+            new[1:] = g[1:] != g[:-1]
+            starts = np.flatnonzero(new)
         # cumulative demand within each group, in service order, on the global stock axis
         d_start = np.cumsum(q)
         d_start -= q
@@ -302,7 +319,9 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
         lo = hi
     perm = g = None         # in the last form of _SortedLines these are views that hold its arrays
     if whole:
-        del g_all, q_all, q_take, routed, unit
+        del g_all, q_all, q_take
+    if by_order:
+        del ok, routed, unit
     del lines
 
     rec_line, rec_wh, rec_qty = _records(filled, wh_in, spans, stock)
@@ -313,9 +332,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     reason[no_route] = Reason.NO_WAREHOUSE
     back = (unfilled > 0) & inp.sku_backorder[inp.line_sku] & ~no_route
     if whole:
-        ok_in = np.empty(n, bool)
-        ok_in[perm_all] = ok
-        back &= ok_in
+        back[perm_all[refused]] = False
     if failed_lines:
         reason[np.concatenate(failed_lines)] = np.concatenate(failed_reasons)
     return _with_back_orders(inp, rc, AllocationArrays(rec_line, rec_wh, rec_qty, np.zeros(rec_line.size, bool),
@@ -381,6 +398,60 @@ def _with_back_orders(inp: Inputs, rc: RouteClasses, result: AllocationArrays, b
                             bos[by], unfilled, reason)
 
 
+def whole_lines(qty: np.ndarray, starts: np.ndarray, total: np.ndarray, limited: np.ndarray) -> np.ndarray | None:
+    """Which lines are not filled whole (``Fill.LINE``), as the sequential rule decides
+    them: their sorted positions (None after :data:`WHOLE_ROUNDS` rounds).
+
+    Lines come sorted by (group, service order), group ``k`` starting at ``starts[k]``. In
+    a ``limited`` group a line is filled when its quantity fits in ``total[k]`` (at least 0)
+    less what the filled lines before it took; the other groups' lines are all filled.
+
+    With one line a unit, the greedy is a prefix and a short tail. The lines before the
+    first whose cumulative demand passes the group's stock are filled (a searchsorted on
+    one cumsum finds it); that line is not, and leaves less than its quantity. In each
+    round the tail's lines that do not fit in what is left drop out for good (it only
+    shrinks); of the rest, the prefix of each group that fits is filled, and the line after
+    it starts the next round with less left. Every round fills at least a line in each
+    group it keeps, and with small quantities the tails are short and done in a few rounds.
+
+    >>> whole_lines(np.array([2, 4, 2, 1, 4]), np.array([0]), np.array([5]), np.array([True])).tolist()
+    [1, 4]
+    """
+    n = qty.shape[0]
+    if not starts.size:
+        return np.zeros(0, np.int64)
+    c = np.cumsum(qty)
+    ends = np.append(starts[1:], n)
+    before = c[starts] - qty[starts]
+    tight = np.flatnonzero(limited & (c[ends - 1] - before > total))
+    ends, bound = ends[tight], before[tight] + total[tight]
+    first_out = np.searchsorted(c, bound, side="right")
+    left = bound - (c[first_out] - qty[first_out])
+    del c, before
+    # the tail of each tight group: its first line out, then lines that may still fit
+    size = ends - first_out
+    offsets = np.cumsum(size) - size
+    tail = np.arange(int(offsets[-1] + size[-1]) if size.size else 0) + np.repeat(first_out - offsets, size)
+    tail_group = np.repeat(np.arange(tight.size), size)
+    fit = np.zeros(tail.size, bool)
+    at = np.arange(tail.size)                   # the tail's lines still open
+    for _ in range(WHOLE_ROUNDS):
+        at = at[qty[tail[at]] <= left[tail_group[at]]]
+        if not at.size:
+            return tail[~fit]
+        q, grp = qty[tail[at]], tail_group[at]
+        new = np.ones(at.size, bool)
+        new[1:] = grp[1:] != grp[:-1]
+        heads = np.flatnonzero(new)
+        took = np.cumsum(q)
+        took -= (took - q)[heads].repeat(np.diff(np.append(heads, at.size)))
+        fits = took <= left[grp]                # a prefix of each group's open lines, never empty
+        fit[at[fits]] = True
+        left[grp[heads]] -= took[heads + np.add.reduceat(fits, heads) - 1]
+        at = at[~fits]
+    return None
+
+
 def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
                 doomed: np.ndarray, total: np.ndarray, new_group: np.ndarray) -> np.ndarray | None:
     """Which units are filled whole, as the sequential rule decides them; per line (None
@@ -405,61 +476,79 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
     group's first open line leave the rounds, their takings subtracted from its stock.
     """
     n = qty.shape[0]
-    size = int(unit.max()) + 1 if n else 0
+    if not n:
+        return np.ones(0, bool)
+    size = int(unit.max()) + 1
     status = np.zeros(size, np.int8)                   # 0 open, 1 filled, 2 not filled
     status[unit[doomed]] = 2
-    # only groups that cannot fill all their limited lines can stop a unit
     starts = np.flatnonzero(new_group)
-    demand = np.add.reduceat(np.where(limited, qty, 0), starts) if n else np.zeros(0, np.int64)
+    # per group, a difference of one cumsum (faster than np.add.reduceat)
+    want = np.where(limited, qty, 0)
+    took = np.cumsum(want)
+    demand = took[np.append(starts[1:], n) - 1] - took[starts] + want[starts]
     tight = demand > total[group[starts]]
+    del want, took
+    # only groups that cannot fill all their limited lines can stop a unit
     idx = np.flatnonzero(limited & np.repeat(tight, np.diff(np.append(starts, n))))
+    m = idx.size
+    g, u, q = group[idx], unit[idx], qty[idx]
+    run_new = np.ones(m, bool)
+    run_new[1:] = (u[1:] != u[:-1]) | new_group[idx[1:]] | (idx[1:] != idx[:-1] + 1)
+    del idx
     # what the unit's earlier lines of the same group take before each line, with it
-    run_new = np.ones(idx.size, bool)
-    run_new[1:] = (unit[idx[1:]] != unit[idx[:-1]]) | new_group[idx[1:]] | (idx[1:] != idx[:-1] + 1)
-    q = qty[idx]
     c = np.cumsum(q)
     run_start = np.flatnonzero(run_new)
-    own_all = c - (c - q)[run_start][np.cumsum(run_new) - 1]
+    own = c - np.repeat((c - q)[run_start], np.diff(np.append(run_start, m)))
+    del c, run_new, run_start
     left = total.copy()                                 # per group: stock not taken by lines that left
-    g_all, u_all = group[idx], unit[idx]
-    keep = np.arange(idx.size)
-    unsure = np.zeros(size, bool)                      # per unit, reset after each round
-    fails = np.zeros(size, bool)
+    verdict = np.zeros(size, np.int8)                  # per unit this round: 1 unsure, 2 fails
+    settle = np.array([1, 0, 2], np.int8)              # the status a verdict gives an open unit
+    # the rounds' lines (group, unit, quantity, own, status), compressed as they leave
+    st = status[u]
     for _ in range(WHOLE_ROUNDS):
-        if not keep.size:
+        m = g.size
+        if not m:
             return status[unit] != 2          # units without limited lines are filled
-        g, u, q, own = g_all[keep], u_all[keep], qty[idx[keep]], own_all[keep]
-        st = status[u]
-        new = np.ones(keep.size, bool)
+        new = np.ones(m, bool)
         new[1:] = g[1:] != g[:-1]
         gs = np.flatnonzero(new)
-        gseg = np.cumsum(new) - 1
+        sizes = np.diff(np.append(gs, m))
         cap = left[g]
         most = np.where(st != 2, q, 0)
         cm = np.cumsum(most)
-        upper = cm - (cm - most)[gs][gseg]             # every open unit before filled, and this one
+        cm -= most
+        upper = cm - np.repeat(cm[gs], sizes)
+        upper += most                                   # every open unit before filled, and this one
         least = np.where(st == 1, q, 0)
         cl = np.cumsum(least)
-        lower = cl - least - (cl - least)[gs][gseg] + own   # only the filled ones, and this unit's lines
+        cl -= least
+        lower = cl - np.repeat(cl[gs], sizes)
+        lower += own                                    # only the filled ones, and this unit's lines
         is_open = st == 0
-        unsure[u[is_open & (upper > cap)]] = True
-        fails[u[is_open & (lower > cap)]] = True
+        verdict[u[is_open & (upper > cap)]] = 1
+        verdict[u[is_open & (lower > cap)]] = 2
         ou = u[is_open]
-        status[ou] = np.where(fails[ou], 2, np.where(unsure[ou], 0, 1))
-        unsure[ou] = fails[ou] = False
+        now = settle[verdict[ou]]
+        status[ou] = now
+        verdict[ou] = 0
+        st[is_open] = now
         # lines leave the rounds once nothing depends on them: lines before their group's
         # first open line (decided for good; the filled ones' takings come off the stock),
         # lines of units that are not filled (they take nothing), and groups whose lines
         # would all fit even if every open unit were filled
-        st = status[u]
-        pos = np.where(st == 0, np.arange(keep.size), keep.size)
+        pos = np.where(st == 0, np.arange(m), m)
         first_open = np.minimum.reduceat(pos, gs)
-        ends = np.append(gs[1:], keep.size) - 1
-        roomy = upper[ends] <= cap[ends]
-        stay = (np.arange(keep.size) >= first_open[gseg]) & (st != 2) & ~roomy[gseg]
-        gone = ~stay & (st == 1) & ~roomy[gseg]
-        np.subtract.at(left, g[gone], q[gone])
-        keep = keep[stay]
+        ends = gs + sizes - 1
+        tight_g = upper[ends] > cap[ends]
+        after = np.arange(m) >= np.repeat(first_open, sizes)
+        in_tight = np.repeat(tight_g, sizes)
+        stay = after & (st != 2) & in_tight
+        gone = np.flatnonzero(~after & (st == 1) & in_tight)
+        if gone.size:
+            gg = g[gone]
+            heads = np.flatnonzero(np.r_[True, gg[1:] != gg[:-1]])
+            left[gg[heads]] -= np.add.reduceat(q[gone], heads)
+        g, u, q, own, st = g[stay], u[stay], q[stay], own[stay], st[stay]
     return None
 
 
