@@ -40,15 +40,21 @@ def case_for(seed: int) -> dict:
     return on_few_sites(rng, case) if seed % 2 else case
 
 
-@pytest.mark.parametrize("forced", [False, True], ids=["natural", "every-path"])
-def test_the_rounds_match_the_oracle_on_nearest_first_lines(forced: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    if forced:
+@pytest.mark.parametrize("forced", ["natural", "every-path", "dense-rows"])
+def test_the_rounds_match_the_oracle_on_nearest_first_lines(forced: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if forced == "every-path":
         # candidate sets shared by a single line take the matrix product, lines go one by
-        # one, and never in a single batch
+        # one, and never in a single batch; lines moving on look at their sets' usable
+        # entries alone, never at every warehouse
         monkeypatch.setattr(problem_module, "_SHARED_LINES", 1)
         monkeypatch.setattr(problem_module, "_SHARED_WORK", 1)
         monkeypatch.setattr(problem_module, "_CHUNK_PAIRS", 1)
         monkeypatch.setattr(problem_module, "_ONE_BATCH", 0)
+        monkeypatch.setattr(problem_module, "_DENSE_FACTOR", 0)
+    elif forced == "dense-rows":
+        # lines moving on are read against every warehouse, one row at a time
+        monkeypatch.setattr(problem_module, "_DENSE_FACTOR", 1 << 30)
+        monkeypatch.setattr(problem_module, "_CHUNK_PAIRS", 1)
     for seed in range(60):
         case = case_for(seed)
         for policy in NEAREST_POLICIES[seed % 4::4]:

@@ -175,12 +175,12 @@ class _State:
         lines, q = pos[rows], qty[rows]
         stock, ec_rec = self.stock, pb.ec_rec
         if split:
-            def usable(r: np.ndarray, e: np.ndarray) -> np.ndarray:
-                return stock[ec_rec[e]] > 0
+            # any stock will do: the same entries for every line
+            best, tied = nearest_usable(pb.pending, lines, usable_entries=lambda e: stock[ec_rec[e]] > 0)
         else:
             def usable(r: np.ndarray, e: np.ndarray) -> np.ndarray:
                 return stock[ec_rec[e]] >= q[r][:, None]
-        best, tied = nearest_usable(pb.pending, lines, usable)
+            best, tied = nearest_usable(pb.pending, lines, usable)
         # a back-orderable line no warehouse holds whole looks at its first candidate
         whole = tied | ((best < 0) & pb.backorder[lines]) if not split else tied
         self.lay_out(lines[whole])
@@ -434,6 +434,10 @@ def _window_end(pb: Problem, start: int, size: int) -> int:
 #: (measured on the benchmark workloads S and M)
 WINDOW = 1 << 11
 ORDER_WINDOW = 1 << 9
+#: nearest-first lines listing only their first candidate: rounds cost more for
+#: themselves (a line whose record ran dry looks for its nearest one left), so fewer,
+#: larger windows do best
+NEAREST_WINDOW = 1 << 13
 
 
 def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
@@ -446,13 +450,14 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
     Lines enter in windows of about ``window`` positions of service order, topped up with
     the next whole orders when fewer than half stay open: lines after the window come
     after every open line, so they cannot change how those are served (``window``
-    defaults to :data:`ORDER_WINDOW` when orders are decided whole, else :data:`WINDOW`)."""
+    defaults to :data:`ORDER_WINDOW` when orders are decided whole, to :data:`NEAREST_WINDOW`
+    when nearest-first lines list only their first candidate, else :data:`WINDOW`)."""
     st = _State(pb, policy)
     n = pb.qty.shape[0]
     sc = policy.ship_complete is not ShipComplete.OFF
     by_order = policy.fill is Fill.ORDER
     if window is None:
-        window = ORDER_WINDOW if by_order or sc else WINDOW
+        window = ORDER_WINDOW if by_order or sc else NEAREST_WINDOW if st.partial is not None else WINDOW
     window = max(window, 2)
     # order units: lines decided together; ship-complete orders are units until no
     # warehouse can take them whole, then (unless Fill.ORDER) their lines go on alone
@@ -623,7 +628,10 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
                 resolvable &= bad_line
             else:
                 bad_line = unit_bad[useg]
-        elif policy.split and policy.fill is not Fill.ORDER:
+        elif policy.split and policy.fill is not Fill.ORDER and st.partial is None:
+            # (with nearest-first lines that list only their first candidate, a waiting
+            # line may reach every record of its SKU: the fixed point would cost more
+            # than the few lines it lets settle early, so those wait for the next round)
             bad_line = _unsettled(st, A, entry, rec, valid)
             resolvable = A == frontier[sku]
         else:

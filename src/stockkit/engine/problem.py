@@ -270,13 +270,67 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
 
 def nearest_usable(pending: PendingNearest, lines: np.ndarray,
                    usable: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                   usable_entries: Callable[[np.ndarray], np.ndarray] | None = None,
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per line of ``lines`` (positions) the entry of its candidate set nearest to it among
     those ``usable(rows, entries)`` accepts (``rows`` index ``lines``; all when None), -1
     when there is none, and whether another usable entry is too close to call by the fast
-    test (then :func:`nearest_lists` ranks the line exactly)."""
-    return _nearest_entries(pending.set_start[lines], pending.set_end[lines], pending.points[lines],
-                            pending.wh_points, pending.entry_wh, usable)
+    test (then :func:`nearest_lists` ranks the line exactly).
+
+    ``usable_entries(entries)``, when whether an entry is usable does not depend on the
+    line, says it once per entry of the lines' sets: the sets shrink to their usable
+    entries before any distance is taken."""
+    lo, hi = pending.set_start[lines], pending.set_end[lines]
+    if usable_entries is None:
+        return _nearest_entries(lo, hi, pending.points[lines], pending.wh_points, pending.entry_wh, usable)
+    # the distinct sets of the lines, each cut down to its usable entries
+    sets, first, which = np.unique(lo, return_index=True, return_inverse=True)
+    owner, entries = expand(sets, hi[first])
+    ok = usable_entries(entries)
+    n_wh = pending.wh_points.shape[0]
+    if lines.size * n_wh <= _DENSE_FACTOR * int((hi - lo).sum()):
+        return _nearest_dense(pending, lines, which, owner[ok], entries[ok], sets.size)
+    kept = entries[ok]
+    counts = np.bincount(owner[ok], minlength=sets.size)
+    start = np.cumsum(counts) - counts
+    best, tied = _nearest_entries(start[which], (start + counts)[which], pending.points[lines], pending.wh_points,
+                                  pending.entry_wh[kept], None)
+    found = best >= 0
+    best[found] = kept[best[found]]
+    return best, tied
+
+
+def _nearest_dense(pending: PendingNearest, lines: np.ndarray, which: np.ndarray, owner: np.ndarray,
+                   entries: np.ndarray, n_sets: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_usable` against every warehouse at once: line ``i`` may use the
+    ``entries`` of set ``which[i]`` (``owner`` numbers their sets), at most one per
+    warehouse. Taken in row blocks that stay in cache."""
+    n_wh = pending.wh_points.shape[0]
+    set_entry = np.full((n_sets, n_wh), -1, np.int64)
+    set_entry[owner, pending.entry_wh[entries]] = entries
+    best = np.empty(lines.size, np.int64)
+    tied = np.empty(lines.size, bool)
+    step = max(_CHUNK_PAIRS // n_wh, 1)
+    for a in range(0, lines.size, step):
+        b = min(a + step, lines.size)
+        ent = set_entry[which[a:b]]
+        at, found, tied[a:b] = _top(np.where(ent >= 0, pending.points[lines[a:b]] @ pending.wh_points.T, -np.inf))
+        best[a:b] = np.where(found, ent[np.arange(b - a), at], -1)
+    return best, tied
+
+
+def _top(dots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``dots`` (-inf: not a candidate): the column of the largest, whether
+    there is one, and whether another comes within :data:`_NEAR_TIE` of it. Overwrites
+    ``dots``."""
+    at = np.argmax(dots, axis=1)
+    r = np.arange(dots.shape[0])
+    top = dots[r, at]
+    found = top > -np.inf
+    if dots.shape[1] == 1:
+        return at, found, np.zeros(dots.shape[0], bool)
+    dots[r, at] = -np.inf
+    return at, found, found & (dots.max(axis=1) >= top - _NEAR_TIE)
 
 
 def nearest_lists(pb: Problem, lines: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -327,6 +381,9 @@ _SHARED_WORK = 2048
 _SHARED_LINES = 64
 #: up to this many (line, padded candidate) pairs go in one batch
 _ONE_BATCH = 1 << 14
+#: sets cut down to their usable entries are read against every warehouse at once when
+#: that is at most this many times the (line, candidate) pairs (measured on workload M)
+_DENSE_FACTOR = 8
 #: (line, candidate) pairs in one batch at most: the temporaries stay in cache (~512 kB each)
 _CHUNK_PAIRS = 1 << 16
 
@@ -347,14 +404,8 @@ def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, wh_poin
             inside = usable(rows, cand) if inside is None else inside & usable(rows, cand)
         if inside is not None:
             dots = np.where(inside, dots, -np.inf)
-        at = np.argmax(dots, axis=1)
-        r = np.arange(rows.size)
-        top = dots[r, at]
-        found = top > -np.inf
+        at, found, tied[rows] = _top(dots)
         best[rows] = np.where(found, lo[rows] + at, -1)
-        if dots.shape[1] > 1:
-            dots[r, at] = -np.inf
-            tied[rows] = found & (dots.max(axis=1) >= top - _NEAR_TIE)
 
     lines = np.flatnonzero(size > 0)
     if lines.size == 0:
@@ -401,11 +452,13 @@ def _padded(rows: np.ndarray, width: int, lo: np.ndarray, size: np.ndarray, poin
     cand = np.minimum(lo[rows][:, None] + step, entry_wh.shape[0] - 1)
     inside = step < size[rows][:, None]
     wh = entry_wh[cand]
-    if wh_points.shape[0] <= 4 * width:
-        # one matrix product with every warehouse, then a lookup, beats gathering vectors
-        dots = np.take_along_axis(points[rows] @ wh_points.T, wh, axis=1)
-    else:
-        dots = np.matmul(wh_points[wh], points[rows][:, :, None])[:, :, 0]
+    # coordinate by coordinate: gathers from a small table and elementwise products cost
+    # less than a stack of tiny matrix products
+    p = points[rows]
+    x, y, z = wh_points.T
+    dots = x[wh] * p[:, 0:1]
+    dots += y[wh] * p[:, 1:2]
+    dots += z[wh] * p[:, 2:3]
     pick(rows, cand, dots, inside)
 
 
