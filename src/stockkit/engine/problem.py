@@ -282,7 +282,7 @@ def nearest_usable(pending: PendingNearest, lines: np.ndarray,
     entries before any distance is taken."""
     lo, hi = pending.set_start[lines], pending.set_end[lines]
     if usable_entries is None:
-        return _nearest_entries(lo, hi, pending.points[lines], pending.wh_points, pending.entry_wh, usable)
+        return _nearest_entries(lo, hi, _rows(pending.points, lines), pending.wh_points, pending.entry_wh, usable)
     # the distinct sets of the lines, each cut down to its usable entries
     sets, first, which = np.unique(lo, return_index=True, return_inverse=True)
     owner, entries = expand(sets, hi[first])
@@ -293,7 +293,7 @@ def nearest_usable(pending: PendingNearest, lines: np.ndarray,
     kept = entries[ok]
     counts = np.bincount(owner[ok], minlength=sets.size)
     start = np.cumsum(counts) - counts
-    best, tied = _nearest_entries(start[which], (start + counts)[which], pending.points[lines], pending.wh_points,
+    best, tied = _nearest_entries(start[which], (start + counts)[which], _rows(pending.points, lines), pending.wh_points,
                                   pending.entry_wh[kept], None)
     found = best >= 0
     best[found] = kept[best[found]]
@@ -313,10 +313,16 @@ def _nearest_dense(pending: PendingNearest, lines: np.ndarray, which: np.ndarray
     step = max(_CHUNK_PAIRS // n_wh, 1)
     for a in range(0, lines.size, step):
         b = min(a + step, lines.size)
-        ent = set_entry[which[a:b]]
-        at, found, tied[a:b] = _top(np.where(ent >= 0, pending.points[lines[a:b]] @ pending.wh_points.T, -np.inf))
+        ent = _rows(set_entry, which[a:b])
+        at, found, tied[a:b] = _top(np.where(ent >= 0, _rows(pending.points, lines[a:b]) @ pending.wh_points.T, -np.inf))
         best[a:b] = np.where(found, ent[np.arange(b - a), at], -1)
     return best, tied
+
+
+def _rows(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` for a 2-d ``table``: ``np.take`` gathers whole rows two to three
+    times faster than fancy indexing does."""
+    return np.take(table, index, axis=0)
 
 
 def _top(dots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -431,9 +437,9 @@ def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, wh_poin
         chunk = max(_CHUNK_PAIRS // cand.size, 1)
         for c in range(a, b, chunk):
             rows = lines[c:min(b, c + chunk)]
-            pick(rows, cand[None, :], points[rows] @ wh_points[entry_wh[cand]].T)
+            pick(rows, cand[None, :], _rows(points, rows) @ wh_points[entry_wh[cand]].T)
     # the rest by set size rounded up to a power of two: few batches, at most twice the work
-    lines = lines[rest]
+    lines = np.sort(lines[rest])        # in position order again: the gathers below run ahead
     bucket = np.ceil(np.log2(size[lines])).astype(np.int64)
     for b in np.unique(bucket).tolist():
         same = lines[bucket == b]
@@ -454,7 +460,7 @@ def _padded(rows: np.ndarray, width: int, lo: np.ndarray, size: np.ndarray, poin
     wh = entry_wh[cand]
     # coordinate by coordinate: gathers from a small table and elementwise products cost
     # less than a stack of tiny matrix products
-    p = points[rows]
+    p = _rows(points, rows)
     x, y, z = wh_points.T
     dots = x[wh] * p[:, 0:1]
     dots += y[wh] * p[:, 1:2]
