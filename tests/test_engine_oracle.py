@@ -293,6 +293,7 @@ def test_the_rounds_take_lines_in_windows_of_service_order_exactly(topology: str
     monkeypatch.setattr(kernel_rounds, "WINDOW", window)
     monkeypatch.setattr(kernel_rounds, "ORDER_WINDOW", window)
     monkeypatch.setattr(kernel_rounds, "NEAREST_WINDOW", window)
+    monkeypatch.setattr(kernel_rounds, "NEAREST_ORDER_WINDOW", window)
     for seed in range(30):
         rng = np.random.default_rng([seed, window, TOPOLOGIES.index(topology)])
         case = random_case(rng, topology, lines=int(rng.integers(0, 60)), skus=int(rng.integers(1, 4)),

@@ -434,10 +434,11 @@ def _window_end(pb: Problem, start: int, size: int) -> int:
 #: (measured on the benchmark workloads S and M)
 WINDOW = 1 << 11
 ORDER_WINDOW = 1 << 9
-#: nearest-first lines listing only their first candidate: rounds cost more for
-#: themselves (a line whose record ran dry looks for its nearest one left), so fewer,
-#: larger windows do best
+#: nearest-first lines listing only their first candidate (one line at a time, or whole
+#: orders): rounds cost more for themselves (a line whose record ran dry looks for its
+#: nearest one left), so fewer, larger windows do best
 NEAREST_WINDOW = 1 << 13
+NEAREST_ORDER_WINDOW = 1 << 10
 
 
 def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
@@ -450,14 +451,20 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
     Lines enter in windows of about ``window`` positions of service order, topped up with
     the next whole orders when fewer than half stay open: lines after the window come
     after every open line, so they cannot change how those are served (``window``
-    defaults to :data:`ORDER_WINDOW` when orders are decided whole, to :data:`NEAREST_WINDOW`
-    when nearest-first lines list only their first candidate, else :data:`WINDOW`)."""
+    defaults to :data:`ORDER_WINDOW` when orders are decided whole, else :data:`WINDOW`;
+    :data:`NEAREST_ORDER_WINDOW` and :data:`NEAREST_WINDOW` when nearest-first lines list
+    only their first candidate)."""
     st = _State(pb, policy)
     n = pb.qty.shape[0]
     sc = policy.ship_complete is not ShipComplete.OFF
     by_order = policy.fill is Fill.ORDER
+    # nearest-first lines that list only their first candidate: a waiting line may reach
+    # every record of its SKU, so the fixed point of _unsettled would cost more than the
+    # few lines it lets settle past their SKU's first event; they wait for the next round
+    reach_all = st.partial is not None
     if window is None:
-        window = ORDER_WINDOW if by_order or sc else NEAREST_WINDOW if st.partial is not None else WINDOW
+        window = ((NEAREST_ORDER_WINDOW if reach_all else ORDER_WINDOW) if by_order or sc
+                  else NEAREST_WINDOW if reach_all else WINDOW)
     window = max(window, 2)
     # order units: lines decided together; ship-complete orders are units until no
     # warehouse can take them whole, then (unless Fill.ORDER) their lines go on alone
@@ -622,16 +629,13 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
                 moved = lines_bad[lower][::-1]
                 frontier[sku[moved]] = A[moved]
             resolvable = (unit_bad & np.logical_and.reduceat(frontier[sku] >= unit_start[useg], ustarts))[useg]
-            if policy.split and not sc:
+            if policy.split and not sc and not reach_all:
                 # whole units may settle after an event too, when nothing waiting reaches them
                 bad_line = _unsettled(st, A, entry, rec, valid, take, (ustarts, useg))
                 resolvable &= bad_line
             else:
                 bad_line = unit_bad[useg]
-        elif policy.split and policy.fill is not Fill.ORDER and st.partial is None:
-            # (with nearest-first lines that list only their first candidate, a waiting
-            # line may reach every record of its SKU: the fixed point would cost more
-            # than the few lines it lets settle early, so those wait for the next round)
+        elif policy.split and policy.fill is not Fill.ORDER and not reach_all:
             bad_line = _unsettled(st, A, entry, rec, valid)
             resolvable = A == frontier[sku]
         else:
