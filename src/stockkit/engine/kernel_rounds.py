@@ -239,11 +239,18 @@ class _State:
         """Allocate the lines ``pos`` (whole units, in position order) exactly; ``have_of``
         gives the stock each candidate held at the unit's turn. ``apply`` books the result
         (records, stock); otherwise only reasons and unfilled are written."""
-        self.lay_out(pos)
-        pb, policy = self.pb, self.policy
+        policy = self.policy
+        if apply or not policy.split or policy.ship_complete is not ShipComplete.OFF:
+            self.lay_out(pos)
+            starts, ends = self.pb.ec_start[pos], self.pb.ec_end[pos]
+        else:
+            # split lines' reasons and unfilled units depend on the totals their candidates
+            # held, not on the order they are drawn in: whole candidate sets will do
+            starts, ends = self.candidate_sets(pos, self.pb.ec_start[pos])
+        pb = self.pb
         m = pos.shape[0]
         qty = pb.qty[pos]
-        owner, idx = expand(pb.ec_start[pos], pb.ec_end[pos])
+        owner, idx = expand(starts, ends)
         have = have_of(pos[owner], idx)
         give = np.zeros(idx.size, np.int64)
         bo = np.zeros(m, np.int64)
@@ -274,7 +281,7 @@ class _State:
             tent = np.zeros(int(slot.max()) + 1 if slot.size else 0, np.int64)
             for g in range(int(g_rank.max()) + 1):
                 sel = lines[g_rank == g]
-                lo, hi = pb.ec_start[pos[sel]], pb.ec_end[pos[sel]]
+                lo, hi = starts[sel], ends[sel]
                 own, _ = expand(lo, hi)
                 # entries of these lines inside the unit's flat arrays
                 base = np.searchsorted(owner, sel)
@@ -369,7 +376,7 @@ class _State:
             at = r * n1 + pos
             # sorted needles walk the log once instead of jumping about it (3x faster on
             # millions of them); sorting by (record, position) sorts the records too
-            by = np.argsort(at)
+            by = sorted_by(at)
             at = at[by]
             taken = np.empty(at.size, np.int64)
             taken[by] = cum[np.searchsorted(key, at)] - cum[np.searchsorted(key, at - at % n1)]
