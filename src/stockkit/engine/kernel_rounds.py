@@ -276,8 +276,15 @@ class _State:
         if lines.size:
             keep_partial = policy.fill is Fill.PARTIAL
             g_rank = self.group_rank[pos[lines]]
-            # what earlier lines of the same order took, per (order, record)
-            _, slot = np.unique(oseg[owner] * (self.empty + 1) + pb.ec_rec[idx], return_inverse=True)
+            # what earlier lines of the same order took, per (order, record): one slot for
+            # each, needed only when an order has several lines of one SKU
+            if g_rank.max() > 0:
+                key = oseg[owner] * (self.empty + 1) + pb.ec_rec[idx]
+                by = sorted_by(key)
+                slot = np.empty(idx.size, np.int64)
+                slot[by] = runs(key[by])[1]
+            else:
+                slot = np.zeros(idx.size, np.int64)
             tent = np.zeros(int(slot.max()) + 1 if slot.size else 0, np.int64)
             for g in range(int(g_rank.max()) + 1):
                 sel = lines[g_rank == g]
