@@ -26,8 +26,8 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 
-__all__ = ["RouteClasses", "allocate_intervals", "by_group_then_rank", "interval_lines", "order_units", "route_classes",
-           "service_keys", "short_at_turn", "whole_lines", "whole_units"]
+__all__ = ["RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates", "interval_lines", "order_units",
+           "route_classes", "service_keys", "short_at_turn", "whole_lines", "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -140,27 +140,38 @@ class _GroupStock(NamedTuple):
     total: np.ndarray
 
 
-def _group_stock(inp: Inputs, rc: RouteClasses, n_groups: int) -> _GroupStock:
+def group_candidates(inp: Inputs, rc: RouteClasses, rec_sku: np.ndarray,
+                     rec_wh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The records (SKU ``rec_sku``, warehouse ``rec_wh``) of each (SKU, route class)
+    group, one entry per (record, class linked to its warehouse), in route order: their
+    record index, their rank on the route, and the offsets of the groups (SKU times
+    classes plus class) in them."""
+    n_cls = rc.route_wh.shape[0]
+    ranks = np.take(rc.wh_rank, rec_wh, axis=1)       # (classes, records); take is ~3x fancy indexing
+    ent_cls, ent_rec = np.nonzero(ranks >= 0)
+    ent_rank = ranks[ent_cls, ent_rec]
+    group = rec_sku[ent_rec] * n_cls + ent_cls
+    depth = rc.route_wh.shape[1]
+    n_ent = ent_rec.size
+    by = np.sort((group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
+    counts = np.bincount(group, minlength=inp.n_skus * n_cls)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    return ent_rec[by], ent_rank[by], offsets
+
+
+def _group_stock(inp: Inputs, rc: RouteClasses) -> _GroupStock:
     """Stack the stock of each (SKU, route) group along its route: one entry per (record,
     class holding its warehouse)."""
-    n_cls = rc.route_wh.shape[0]
     has = inp.stock_available > 0
-    rec_sku, rec_wh, rec_avail = inp.stock_sku[has], inp.stock_warehouse[has], inp.stock_available[has]
-    ranks = rc.wh_rank[:, rec_wh]                     # (classes, records)
-    ent_cls, ent_rec = np.nonzero(ranks >= 0)
+    rec_wh, rec_avail = inp.stock_warehouse[has], inp.stock_available[has]
+    ent_rec, _, offsets = group_candidates(inp, rc, inp.stock_sku[has], rec_wh)
     n_ent = ent_rec.size
-    ent_rank = ranks[ent_cls, ent_rec]
-    ent_group = rec_sku[ent_rec] * n_cls + ent_cls
-    depth = rc.route_wh.shape[1]
-    ent = np.sort((ent_group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
-    ent_rec, ent_group = ent_rec[ent], ent_group[ent]
     ent_stock = rec_avail[ent_rec]
     c_end = np.cumsum(ent_stock)
     # each group's stock, exactly: entries are sorted by group, so it is a difference of c_end
-    ends = np.cumsum(np.bincount(ent_group, minlength=n_groups))
     c0 = np.concatenate(([0], c_end))
-    base = c0[ends - np.diff(ends, prepend=0)]
-    total = c0[ends] - base
+    base = c0[offsets[:-1]]
+    total = c0[offsets[1:]] - base
     if n_ent == 0:  # nothing anywhere: one empty entry keeps the lookups in bounds
         return _GroupStock(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), base, total)
     return _GroupStock(c_end, ent_stock, rec_wh[ent_rec], base, total)
@@ -242,7 +253,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     n_groups = inp.n_skus * n_cls
-    stock = _group_stock(inp, rc, n_groups)
+    stock = _group_stock(inp, rc)
     # the service keys live only while it sorts, or become its service order
     lines = _SortedLines(inp, rc, service_keys(inp), n_groups)
     c_end, ent_wh = stock.c_end, stock.ent_wh

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, route_classes, service_keys
+from stockkit.engine.kernel_intervals import RouteClasses, group_candidates, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder, ShipComplete
 
 __all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "group_candidates",
@@ -123,21 +123,6 @@ def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     new = np.ones(keys.shape[0], dtype=bool)
     new[1:] = keys[1:] != keys[:-1]
     return np.flatnonzero(new), np.cumsum(new) - 1
-
-
-def group_candidates(inp: Inputs, rc: RouteClasses, rec_sku, rec_wh) -> tuple[np.ndarray, ...]:
-    """Records with stock per (SKU, route class) group, in route order, with group offsets."""
-    n_cls = rc.route_wh.shape[0]
-    ranks = rc.wh_rank[:, rec_wh]
-    ent_cls, ent_rec = np.nonzero(ranks >= 0)
-    ent_rank = ranks[ent_cls, ent_rec]
-    group = rec_sku[ent_rec] * n_cls + ent_cls
-    depth = rc.route_wh.shape[1]
-    n_ent = ent_rec.size
-    by = np.sort((group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
-    counts = np.bincount(group, minlength=inp.n_skus * n_cls)
-    offsets = np.concatenate(([0], np.cumsum(counts)))
-    return ent_rec[by], ent_rank[by], offsets
 
 
 #: up to this many entries one ``lexsort`` costs less than the packed sort and its checks
