@@ -287,20 +287,20 @@ class StockIndex:
                     raise InvalidArray(f"lines of order {order[i]} differ in line_priority; they must share it")
                 orders.append([i])
         left, slots = self._records_of(list(set(sku)), set(channel))
-        before = dict(left)
         records, unfilled, reason = allocate_scalar(
             [(i, sku[i], qty[i]) for i in range(n)], orders,
             lambda i: self._route(channel[i], lat[i], lon[i], policy), left,
             self._backorder.__getitem__, policy)
         if book:
-            for key, slot in slots.items():
-                taken = before[key] - left[key]
-                if not taken:
+            # what the records took (back orders take nothing from stock)
+            for line, _rank, wh, units, back in records:
+                if back:
                     continue
+                slot = slots[(sku[line], wh)]
                 if slot >= 0:
-                    self._avail[slot] -= taken
+                    self._avail[slot] -= units
                 else:
-                    self._extra[key] -= taken
+                    self._extra[(sku[line], wh)] -= units
         return to_arrays((records, unfilled, reason))
 
 

@@ -149,7 +149,7 @@ def nearest_route(route: Sequence[int], lat: float, lon: float, warehouse_lat: n
     equal distances keep their priority order."""
     wh = np.array(route, dtype=np.int64)
     dist = haversine_km(np.float64(lat), np.float64(lon), warehouse_lat[wh], warehouse_lon[wh])
-    return [route[i] for i in np.argsort(dist, kind="stable").tolist()]
+    return wh[np.argsort(dist, kind="stable")].tolist()
 
 
 def to_arrays(outcome: Outcome) -> AllocationArrays:
