@@ -110,6 +110,28 @@ def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: 
     assert choose_kernel(inp, "numpy") == kernel
 
 
+@pytest.mark.parametrize("table", [True, False], ids=["one-table", "class-by-class"])
+def test_intervals_are_exact_unless_a_sku_has_lines_on_two_routes_sharing_a_warehouse(
+        table: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stockkit.engine import kernel_intervals
+
+    if not table:
+        monkeypatch.setattr(kernel_intervals, "PAIR_TABLE", 0)
+    for seed in range(60):
+        rng = np.random.default_rng([seed, 17])
+        case = random_case(rng, TOPOLOGIES[seed % len(TOPOLOGIES)], lines=int(rng.integers(1, 12)),
+                           skus=int(rng.integers(1, 6)), channels=int(rng.integers(1, 4)))
+        inp = check_inputs(**(case | {"line_lat": None, "line_lon": None, "warehouse_lat": None,
+                                      "warehouse_lon": None}), policy=Policy())
+        rc = kernel_intervals.route_classes(inp)
+        # the definition: two lines of one SKU on different routes that share a warehouse
+        cls = rc.channel_class[inp.line_channel].tolist()
+        sku = inp.line_sku.tolist()
+        clash = any(sku[i] == sku[j] and rc.conflict[cls[i], cls[j]]
+                    for i in range(len(sku)) for j in range(len(sku)))
+        assert kernel_intervals.intervals_exact(inp, rc) is (not clash), seed
+
+
 def test_intervals_with_fill_per_line_let_a_later_line_use_what_a_failed_line_left() -> None:
     # web: w0 then w1; the 3-unit line fails whole, the 1-unit line after it still fits
     case = {

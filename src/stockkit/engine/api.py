@@ -15,7 +15,7 @@ from stockkit.engine.kernel_events import MAX_CLASSES, allocate_events, events_a
 from stockkit.engine.kernel_intervals import (
     RouteClasses,
     allocate_intervals,
-    interval_lines,
+    intervals_exact,
     route_classes,
 )
 from stockkit.engine.kernel_rounds import allocate_rounds, order_sku_groups
@@ -65,7 +65,7 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
     policy = inp.policy
     return (policy.split and policy.ship_complete is ShipComplete.OFF
             and (policy.route is RouteOrder.PRIORITY or bool(np.isnan(inp.line_lat).all()))
-            and bool(interval_lines(inp, rc).all()))
+            and intervals_exact(inp, rc))
 
 
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:

@@ -47,12 +47,13 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import (
     RouteClasses,
     by_group_then_rank,
+    group_candidates,
     order_units,
     service_keys,
     short_at_turn,
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
-from stockkit.engine.problem import expand, group_candidates, runs
+from stockkit.engine.problem import expand, runs
 
 __all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
            "OrderDecisions", "Takes", "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]

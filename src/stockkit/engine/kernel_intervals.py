@@ -26,8 +26,9 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 
-__all__ = ["RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates", "interval_lines", "order_units",
-           "route_classes", "service_keys", "short_at_turn", "whole_lines", "whole_units"]
+__all__ = ["PAIR_TABLE", "RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates",
+           "intervals_exact", "order_units", "route_classes", "service_keys", "short_at_turn", "whole_lines",
+           "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -242,7 +243,7 @@ class _SortedLines:
 def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
     """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
     split allowed, no ship complete, and no SKU with lines of two conflicting route
-    classes (see :func:`interval_lines`).
+    classes (see :func:`intervals_exact`).
 
     With ``Fill.LINE`` or ``Fill.ORDER`` a line or order that cannot be filled whole takes
     nothing: :func:`whole_lines` or :func:`whole_units` first decides which units are
@@ -598,16 +599,29 @@ def short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.nd
     return short
 
 
-def interval_lines(inp: Inputs, rc: RouteClasses) -> np.ndarray:
-    """Per line: True when its SKU's lines all use route classes that are the same or
-    share no warehouse, so the interval kernel is exact for them."""
+#: (SKU, route class) pairs :func:`intervals_exact` counts in one table at most; past
+#: that it marks the SKUs of each class in turn
+PAIR_TABLE = 1 << 22
+
+
+def intervals_exact(inp: Inputs, rc: RouteClasses) -> bool:
+    """Whether every SKU's lines use route classes that are the same or share no
+    warehouse, so that the interval kernel is exact for the lines of ``inp``."""
     n_cls = rc.route_wh.shape[0]
-    if not rc.conflict.any():
-        return np.ones(inp.line_order.shape[0], bool)
-    if n_cls > 62:
-        return np.zeros(inp.line_order.shape[0], bool)
+    pairs = np.argwhere(np.triu(rc.conflict))
+    if not pairs.size:
+        return True
     cls = rc.channel_class[inp.line_channel]
-    used = np.zeros(inp.n_skus, np.int64)
-    np.bitwise_or.at(used, inp.line_sku, np.left_shift(1, cls))
-    conflict_mask = (rc.conflict.astype(np.int64) << np.arange(n_cls)[None, :]).sum(axis=1)
-    return (used[inp.line_sku] & conflict_mask[cls]) == 0
+    if inp.n_skus * n_cls <= PAIR_TABLE:
+        # which (SKU, class) pairs have lines: one count over them all
+        used = np.bincount(inp.line_sku * n_cls + cls, minlength=inp.n_skus * n_cls).reshape(inp.n_skus, n_cls) > 0
+        return not any((used[:, a] & used[:, b]).any() for a, b in pairs.tolist())
+    has: dict[int, np.ndarray] = {}
+    for a, b in pairs.tolist():
+        for k in (a, b):
+            if k not in has:
+                has[k] = np.zeros(inp.n_skus, bool)
+                has[k][inp.line_sku[cls == k]] = True
+        if (has[a] & has[b]).any():
+            return False
+    return True

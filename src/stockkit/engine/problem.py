@@ -23,8 +23,7 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, group_candidates, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder, ShipComplete
 
-__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "group_candidates",
-           "haversine_km",
+__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "expand", "haversine_km",
            "nearest_lists", "nearest_usable", "runs"]
 
 EARTH_RADIUS_KM = 6371.0088
