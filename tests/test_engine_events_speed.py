@@ -112,3 +112,60 @@ def test_each_round_empties_a_record_of_every_open_sku(monkeypatch: pytest.Monke
         records = np.bincount(case["stock_sku"][case["stock_available"] > 0], minlength=30)
         assert 1 < rounds <= records.max() + 1, seed
         assert_same(allocate_oracle(**case, policy=policy), result, seed)
+
+
+def sorted_wave(seed: int) -> tuple[np.random.Generator, object, object, np.ndarray, np.ndarray, object]:
+    """A small overlapping wave as the event kernel sees it: (rng, inputs, route classes,
+    SKUs and classes of the sorted lines, candidates)."""
+    from stockkit.engine.kernel_intervals import route_classes
+
+    rng = np.random.default_rng([seed, 19])
+    case = random_case(rng, "overlapping", lines=int(rng.integers(1, 150)), skus=int(rng.integers(1, 6)),
+                       warehouses=int(rng.integers(1, 7)), channels=int(rng.integers(1, 5)))
+    inp = check_inputs(**(case | {"warehouse_lat": None, "warehouse_lon": None}), policy=Policy(fill=Fill.ORDER))
+    rc = route_classes(inp)
+    perm, sku = kernel_events._sort_lines(inp)
+    cls = rc.channel_class[inp.line_channel][perm].astype(np.int64)
+    return rng, inp, rc, sku, cls, kernel_events.candidates(inp, rc)
+
+
+def test_route_stock_sums_each_route_whether_few_or_many_are_asked() -> None:
+    # few groups sum their own routes' records, many a running sum over every record
+    ways = set()
+    for seed in range(40):
+        rng, _, _, _, _, cands = sorted_wave(seed)
+        n_groups = cands.offsets.size - 1
+        if n_groups == 0:
+            continue
+        stock = rng.integers(0, 9, cands.stock.size)
+        for size in (1, 4 * n_groups):
+            group = rng.integers(0, n_groups, size)
+            want = [int(stock[cands.ent_rec[cands.offsets[g]:cands.offsets[g + 1]]].sum()) for g in group]
+            assert kernel_events._route_stock(stock, group, cands).tolist() == want, seed
+            ways.add(4 * int(np.diff(cands.offsets)[group].sum()) < cands.ent_rec.size)
+    assert ways == {True, False}
+
+
+def test_left_on_route_is_what_the_route_held_less_what_earlier_lines_of_the_sku_took() -> None:
+    # takings in any order, several on one line, from records on and off each line's route
+    for seed in range(40):
+        rng, _, rc, sku, cls, cands = sorted_wave(seed)
+        n, n_cls = sku.size, rc.route_wh.shape[0]
+        if n == 0 or cands.ent_rec.size == 0:
+            continue
+        stock = cands.stock.copy()
+        group = sku * n_cls + cls
+        pos = rng.integers(0, n, 3 * n)
+        lo, hi = cands.offsets[group[pos]], cands.offsets[group[pos] + 1]
+        pos, lo, hi = pos[hi > lo], lo[hi > lo], hi[hi > lo]
+        ent = lo + (rng.random(pos.size) * (hi - lo)).astype(np.int64)
+        units = rng.integers(1, 4, pos.size)
+        takes = kernel_events.Takes(pos, ent, units, np.zeros(n, np.int64))
+        lines = np.flatnonzero(rng.random(n) < 0.5)
+        start = np.searchsorted(sku, sku, side="left")
+        got = kernel_events._left_on_route(takes, lines, start, sku, cls, stock, cands, rc)
+        took_wh = cands.rec_wh[cands.ent_rec[ent]]
+        for x, left in zip(lines.tolist(), got.tolist()):
+            route = stock[cands.ent_rec[cands.offsets[group[x]]:cands.offsets[group[x] + 1]]].sum()
+            before = (pos >= start[x]) & (pos < x) & (rc.wh_rank[cls[x], took_wh] >= 0)
+            assert left == route - units[before].sum(), (seed, x)

@@ -447,9 +447,18 @@ def _explain_failed_orders(result: AllocationArrays, perm: np.ndarray, sku: np.n
 
 def _route_stock(stock: np.ndarray, group: np.ndarray, cands: Candidates) -> np.ndarray:
     """Units in ``stock`` on the records of each (SKU, route class) ``group``."""
+    lo, hi = cands.offsets[group], cands.offsets[group + 1]
+    length = hi - lo
+    if 4 * int(length.sum()) < cands.ent_rec.size:
+        # few groups (the rounds' probes): sum their own routes rather than every record
+        _, e = expand(lo, hi)
+        held = np.zeros(e.size + 1, np.int64)
+        np.cumsum(stock[cands.ent_rec[e]], out=held[1:])
+        end = np.cumsum(length)
+        return held[end] - held[end - length]
     held = np.zeros(cands.ent_rec.size + 1, np.int64)
     np.cumsum(stock[cands.ent_rec], out=held[1:])
-    return held[cands.offsets[group + 1]] - held[cands.offsets[group]]
+    return held[hi] - held[lo]
 
 
 def _left_on_route(takes: Takes, lines: np.ndarray, sku_start: np.ndarray, sku: np.ndarray, cls: np.ndarray,
@@ -459,13 +468,18 @@ def _left_on_route(takes: Takes, lines: np.ndarray, sku_start: np.ndarray, sku: 
     less what the earlier lines of its SKU took from them."""
     left = _route_stock(stock, sku[lines] * rc.route_wh.shape[0] + cls[lines], cands)
     by = np.argsort(takes.pos, kind="stable")
-    pos, units = takes.pos[by], takes.units[by]
+    units = takes.units[by]
     took_wh = cands.rec_wh[cands.ent_rec[takes.ent[by]]]
-    upto, since = np.searchsorted(pos, lines), np.searchsorted(pos, sku_start[lines])
+    # the takings before each line, counted per line (positions are line numbers) rather
+    # than searched for
+    before = np.zeros(sku.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(takes.pos, minlength=sku.shape[0]), out=before[1:])
+    upto, since = before[lines], before[sku_start[lines]]
     taken = np.zeros(units.size + 1, np.int64)
-    for c in np.unique(cls[lines]).tolist():
-        rows = np.flatnonzero(cls[lines] == c)
-        np.cumsum(np.where(rc.wh_rank[c, took_wh] >= 0, units, 0), out=taken[1:])
+    line_cls = cls[lines]
+    for c in np.flatnonzero(np.bincount(line_cls, minlength=rc.route_wh.shape[0])).tolist():
+        rows = np.flatnonzero(line_cls == c)
+        np.cumsum(units * (rc.wh_rank[c] >= 0)[took_wh], out=taken[1:])
         left[rows] -= taken[upto[rows]] - taken[since[rows]]
     return left
 
@@ -491,9 +505,10 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
     stock there, so if it falls short its order is refused (the earliest open order is
     such, so every round decides at least one). Filled lines before their SKU's first open
     line are then settled: what they took there is exact and leaves the stock. Then an
-    optimistic pass over the other filled lines of the SKUs where an open line fell short:
-    an open line whose route would not hold its quantity even with only those served
-    before it never will, and its order is refused. Refused orders' lines leave the
+    optimistic pass over the other filled lines before the last open line of their SKU
+    that fell short (of an order not refused yet): an open line whose route would not hold
+    its quantity even with only those served before it never will, and its order is
+    refused. Refused orders' lines leave the
     rounds, and so do SKUs whose every line got its quantity in the pessimistic pass or
     that have no open order left. SKUs whose demand each of their lines' routes could meet
     alone never enter them.
@@ -547,12 +562,14 @@ def whole_orders(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, unit: np.nda
         np.subtract.at(stock, cands.ent_rec[pessimistic.ent[gone]], pessimistic.units[gone])
         took.append((keep[pessimistic.pos[gone]], pessimistic.ent[gone], pessimistic.units[gone]))
         was_settled[keep[settled]] = True
-        # then the optimistic pass, over the other filled lines of the SKUs where an open
-        # line fell short; the open lines there only look: one whose route would not hold
-        # its quantity even then never will
-        short_sku = np.logical_or.reduceat(is_open & ~got, heads)[run]
-        probe = np.flatnonzero(short_sku & is_open & ~got)
-        takers = np.flatnonzero(short_sku & ~is_open & ~settled)
+        # then the optimistic pass, over the other filled lines before the last open line
+        # of their SKU that fell short (of an order not refused yet: the lines after it
+        # cannot change what it finds); the open lines only look: one whose route would not
+        # hold its quantity even then never will
+        asks = is_open & ~got & ~fails[u]
+        probe = np.flatnonzero(asks)
+        last_probe = np.maximum.reduceat(np.where(asks, np.arange(m), -1), heads)[run]
+        takers = np.flatnonzero(~is_open & ~settled & (np.arange(m) < last_probe))
         work -= takers.size
         optimistic = event_pass(s[takers], c[takers], q[takers], stock.copy(), cands, n_cls) if takers.size \
             else _NO_TAKES
