@@ -7,6 +7,7 @@ import pytest
 from engine_cases import ALL_POLICIES, TOPOLOGIES, policy_for, random_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_engine_oracle import assert_same
 
 from stockkit.engine import (
     Fill,
@@ -130,6 +131,19 @@ def test_intervals_are_exact_unless_a_sku_has_lines_on_two_routes_sharing_a_ware
         clash = any(sku[i] == sku[j] and rc.conflict[cls[i], cls[j]]
                     for i in range(len(sku)) for j in range(len(sku)))
         assert kernel_intervals.intervals_exact(inp, rc) is (not clash), seed
+
+
+@pytest.mark.parametrize("kernel", ["intervals", "events", "rounds"])
+def test_candidate_records_too_many_to_pack_in_one_sort_key_are_sorted_alike(
+        kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stockkit.engine import kernel_intervals
+
+    monkeypatch.setattr(kernel_intervals, "PACK_BITS", 0)
+    for seed in range(40):
+        rng = np.random.default_rng([seed, 23])
+        topology = "disjoint" if kernel == "intervals" else TOPOLOGIES[seed % 2]
+        case = random_case(rng, topology, lines=int(rng.integers(1, 30)), skus=int(rng.integers(1, 5)))
+        assert_same(allocate_oracle(**case), allocate_arrays(**case, kernel=kernel), (kernel, seed))
 
 
 def test_intervals_with_fill_per_line_let_a_later_line_use_what_a_failed_line_left() -> None:

@@ -89,10 +89,12 @@ def test_whole_lines_match_the_greedy_on_any_groups(groups: list[tuple[list[int]
 
 def test_whole_lines_take_a_round_per_step_of_the_tail_and_give_up_past_the_budget(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    # 2 fits, 4 is out (3 left); the tail's 2 and 1 then fit in one round, and the next
-    # round finds nothing open. Alternating quantities settle two lines a round.
+    # 2 fits, 4 is out (3 left); the tail's 2 and 1 then fit in one round, after which
+    # nothing is open. Alternating quantities settle two lines a round.
     assert decide([2, 4, 2, 1, 4], [5], [5], [True]).tolist() == [1, 4]
     monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 1)
+    assert decide([2, 4, 2, 1, 4], [5], [5], [True]).tolist() == [1, 4]
+    monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 0)
     assert decide([2, 4, 2, 1, 4], [5], [5], [True]) is None
     assert decide([2, 4, 2], [3], [9], [True]).tolist() == []       # no tail: no round needed
     monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 30)

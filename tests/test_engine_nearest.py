@@ -93,3 +93,26 @@ def test_a_pending_line_lists_the_head_of_its_whole_list_and_ranks_the_rest_alik
     assert np.array_equal(counts, eager.ec_end[lines] - eager.ec_start[lines])
     assert np.array_equal(rec, eager.ec_rec[idx]) and np.array_equal(wh, eager.ec_wh[idx])
     assert np.array_equal(rank, eager.ec_rank[idx])
+
+
+@pytest.mark.parametrize("dense", [True, False], ids=["every-warehouse", "usable-entries"])
+def test_lines_whose_candidate_set_is_empty_do_not_hide_the_next_set(dense: bool,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # SKU 0 has no stock: its (empty) set starts where SKU 1's set does
+    monkeypatch.setattr(problem_module, "_DENSE_FACTOR", 1 << 30 if dense else 0)
+    inp = check_inputs(
+        line_order=np.array([0, 1, 2]), line_sku=np.array([0, 1, 1]), line_quantity=np.array([1, 1, 1]),
+        line_channel=np.array([0, 0, 0]), line_priority=None, line_lat=np.array([5.0, 5.0, 19.0]),
+        line_lon=np.array([5.0, 5.0, 19.0]), stock_warehouse=np.array([0, 1]), stock_sku=np.array([1, 1]),
+        stock_available=np.array([5, 5]), link_channel=np.array([0, 0]), link_warehouse=np.array([0, 1]),
+        link_priority=np.array([0, 1]), warehouse_lat=np.array([0.0, 20.0]), warehouse_lon=np.array([0.0, 20.0]),
+        sku_backorder=None, policy=Policy(route=RouteOrder.NEAREST), n_skus=None, n_warehouses=None,
+        n_channels=None)
+    pb = build_problem(inp)
+    lines = np.arange(3)
+    every = problem_module.nearest_usable(pb.pending, lines, lambda rows, entries: np.ones(entries.shape, bool))
+    alike = problem_module.nearest_usable(pb.pending, lines, usable_entries=lambda entries: np.ones(entries.shape, bool))
+    assert every[0].tolist() == alike[0].tolist()
+    assert alike[0][0] == -1 and (alike[0][1:] >= 0).all()
+    # each located line finds its nearest warehouse: (5, 5) is nearer w0, (19, 19) w1
+    assert pb.ec_wh[alike[0][1:]].tolist() == [0, 1]

@@ -388,7 +388,7 @@ def test_events_sort_lines_by_sku_then_service_however_the_keys_pack(order_scale
             assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy,
                                                                                 kernel="events"), (seed, fill))
         inp = check_inputs(**(case | {"warehouse_lat": None, "warehouse_lon": None}), policy=Policy())
-        assert np.array_equal(kernel_events._sorted_lines(inp), np.lexsort(
+        assert np.array_equal(kernel_events._sort_lines(inp)[0], np.lexsort(
             (np.arange(inp.line_order.size), inp.line_order, inp.line_priority, inp.line_sku)))
 
 
@@ -398,7 +398,7 @@ def test_events_follow_each_record_running_dry_exactly_on_overlapping_waves(
         fill: Fill, shared_columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # waves of thousands of lines whose channels rank shared warehouses differently: the
     # event kernel settles the lines between two records running dry in one go; classes
-    # sharing a record search a sum of their columns, or bisect when none is kept
+    # sharing a record search a sum of their coarse rows, or bisect when none is kept
     from stockkit.engine import kernel_events
 
     monkeypatch.setattr(kernel_events, "SHARED_COLUMNS", shared_columns)

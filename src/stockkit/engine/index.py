@@ -15,7 +15,7 @@ import numpy as np
 from stockkit.engine.inputs import MAX_QUANTITY, check_inputs
 from stockkit.engine.kernel_scalar import allocate_scalar, nearest_route, to_arrays
 from stockkit.engine.policy import AllocationArrays, Policy, RouteOrder, ShipComplete
-from stockkit.engine.problem import expand
+from stockkit.engine.ragged import expand
 from stockkit.errors import InvalidArray, InvalidLocation, InvalidQuantity
 
 __all__ = ["StockIndex"]

@@ -53,7 +53,7 @@ from stockkit.engine.kernel_intervals import (
     short_at_turn,
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
-from stockkit.engine.problem import expand, runs
+from stockkit.engine.ragged import expand, runs
 
 __all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
            "OrderDecisions", "Takes", "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
@@ -95,11 +95,6 @@ def events_apply(inp: Inputs, rc: RouteClasses) -> bool:
     return (policy.split and policy.ship_complete is ShipComplete.OFF
             and (policy.route is RouteOrder.PRIORITY or bool(np.isnan(inp.line_lat).all()))
             and rc.route_wh.shape[0] <= MAX_CLASSES)
-
-
-def _sorted_lines(inp: Inputs) -> np.ndarray:
-    """Input lines in (SKU, service) order."""
-    return _sort_lines(inp)[0]
 
 
 def _sort_lines(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +186,7 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
     split lines and partial fill (see the module docstring). Lines flagged in ``whole``
     take nothing unless their route fills them whole (``Fill.LINE``). Lines of quantity 0
     take nothing and cost nothing: they mark places in the sequence. None after
-    :data:`ROUNDS_PER_RECORD` rounds per record of the group that has most."""
+    :data:`ROUNDS_PER_RECORD` rounds per record of the group that has most, and 64 more."""
     n = sku.shape[0]
     ent_rec, offsets = cands.ent_rec, cands.offsets
     # per class, the cumulative demand of its lines among the first k sorted lines: one
@@ -221,11 +216,15 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
     ev_qty: list[np.ndarray] = []
     ev_short: list[tuple[np.ndarray, np.ndarray]] = []   # event lines left short: position, units
     rounds = 0
+    budget = None
     while K0.size:
         rounds += 1
-        # the budget, worked out only when a wave takes long
-        if rounds > 64 and rounds > ROUNDS_PER_RECORD * int(np.diff(offsets).max(initial=0)) + 64:
-            return None
+        if rounds > 64:
+            # the budget, worked out only when a wave takes long
+            if budget is None:
+                budget = ROUNDS_PER_RECORD * int(np.diff(offsets).max(initial=0)) + 64
+            if rounds > budget:
+                return None
         m = K0.size
         Q0 = np.take(table, K0, axis=1)
         wants = asks - Q0                                # per class, what its open lines ask
@@ -624,7 +623,7 @@ def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, ba
     size = at.size
     line = np.repeat(np.arange(n), counts)
     wh = np.empty(size, np.result_type(cands.rec_wh, rc.route_wh))
-    wh[dest[:pos.size]] = cands.rec_wh[cands.ent_rec][ent]
+    wh[dest[:pos.size]] = cands.rec_wh[cands.ent_rec[ent]]
     wh[dest[pos.size:]] = rc.route_wh[cls[b], 0]
     qty = np.empty(size, np.int64)
     qty[dest[:pos.size]] = units

@@ -25,8 +25,9 @@ import numpy as np
 
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
+from stockkit.engine.ragged import expand, runs
 
-__all__ = ["PAIR_TABLE", "RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates",
+__all__ = ["PACK_BITS", "PAIR_TABLE", "RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates",
            "intervals_exact", "order_units", "route_classes", "service_keys", "short_at_turn", "whole_lines",
            "whole_units"]
 
@@ -154,7 +155,10 @@ def group_candidates(inp: Inputs, rc: RouteClasses, rec_sku: np.ndarray,
     group = rec_sku[ent_rec] * n_cls + ent_cls
     depth = rc.route_wh.shape[1]
     n_ent = ent_rec.size
-    by = np.sort((group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
+    if (inp.n_skus * n_cls * depth).bit_length() + n_ent.bit_length() <= PACK_BITS:
+        by = np.sort((group * depth + ent_rank) * (n_ent + 1) + np.arange(n_ent)) % (n_ent + 1)
+    else:
+        by = np.lexsort((ent_rank, group))        # (group, rank) too wide to pack with a position
     counts = np.bincount(group, minlength=inp.n_skus * n_cls)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     return ent_rec[by], ent_rank[by], offsets
@@ -447,10 +451,14 @@ def whole_lines(qty: np.ndarray, starts: np.ndarray, total: np.ndarray, limited:
     tail_group = np.repeat(np.arange(tight.size), size)
     fit = np.zeros(tail.size, bool)
     at = np.arange(tail.size)                   # the tail's lines still open
-    for _ in range(WHOLE_ROUNDS):
-        at = at[qty[tail[at]] <= left[tail_group[at]]]
+    rounds = 0
+    while True:
+        at = at[qty[tail[at]] <= left[tail_group[at]]]      # lines that no longer fit never will
         if not at.size:
             return tail[~fit]
+        if rounds == WHOLE_ROUNDS:
+            return None
+        rounds += 1
         q, grp = qty[tail[at]], tail_group[at]
         new = np.ones(at.size, bool)
         new[1:] = grp[1:] != grp[:-1]
@@ -461,7 +469,6 @@ def whole_lines(qty: np.ndarray, starts: np.ndarray, total: np.ndarray, limited:
         fit[at[fits]] = True
         left[grp[heads]] -= took[heads + np.add.reduceat(fits, heads) - 1]
         at = at[~fits]
-    return None
 
 
 def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: np.ndarray,
@@ -599,18 +606,35 @@ def short_at_turn(f: np.ndarray, qty: np.ndarray, have: np.ndarray, group: np.nd
     return short
 
 
-#: (SKU, route class) pairs :func:`intervals_exact` counts in one table at most; past
-#: that it marks the SKUs of each class in turn
+#: sort keys up to this many bits wide are packed with a position into one int64 and
+#: sorted with ``np.sort``; wider ones go to ``np.lexsort``
+PACK_BITS = 62
+
+#: (SKU, route class) pairs :func:`intervals_exact` counts in one table at most (and
+#: at most 8 a line); past that it sorts the lines' pairs to find the distinct ones
 PAIR_TABLE = 1 << 22
 
 
 def intervals_exact(inp: Inputs, rc: RouteClasses) -> bool:
     """Whether every SKU's lines use route classes that are the same or share no
-    warehouse, so that the interval kernel is exact for the lines of ``inp``."""
+    warehouse, so that the interval kernel is exact for the lines of ``inp``.
+
+    Costs one pass over the lines and then work in proportion to the pairs of distinct
+    classes that order one SKU, whatever the number of classes."""
     n_cls = rc.route_wh.shape[0]
-    pairs = np.argwhere(np.triu(rc.conflict))
-    if not pairs.size:
+    if not rc.conflict.any():
         return True
+    key = inp.line_sku * n_cls + rc.channel_class[inp.line_channel]
+    if inp.n_skus * n_cls <= min(PAIR_TABLE, 8 * key.size):
+        used = np.flatnonzero(np.bincount(key, minlength=inp.n_skus * n_cls))
+    else:
+        used = np.unique(key)
+    # the distinct (SKU, class) pairs, by SKU: compare every two classes of one SKU
+    starts, seg = runs(used // n_cls)
+    ends = np.append(starts[1:], used.size)
+    owner, other = expand(np.arange(used.size) + 1, ends[seg])
+    p_cls = used % n_cls
+    return not rc.conflict[p_cls[owner], p_cls[other]].any()
     cls = rc.channel_class[inp.line_channel]
     if inp.n_skus * n_cls <= PAIR_TABLE:
         # which (SKU, class) pairs have lines: one count over them all

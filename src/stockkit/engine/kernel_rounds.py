@@ -32,7 +32,8 @@ from collections.abc import Callable
 import numpy as np
 
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
-from stockkit.engine.problem import Problem, expand, nearest_lists, nearest_usable, runs
+from stockkit.engine.problem import Problem, nearest_lists, nearest_usable
+from stockkit.engine.ragged import expand, runs
 
 __all__ = ["Records", "allocate_rounds", "order_sku_groups", "sorted_by"]
 

@@ -22,9 +22,10 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, group_candidates, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder, ShipComplete
+from stockkit.engine.ragged import expand
 
-__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "expand", "haversine_km",
-           "nearest_lists", "nearest_usable", "runs"]
+__all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "haversine_km",
+           "nearest_lists", "nearest_usable"]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -104,24 +105,6 @@ class LazyNearest(NamedTuple):
     wh_lat: np.ndarray         # radians per warehouse
     wh_cos_lat: np.ndarray
     wh_lon: np.ndarray
-
-
-def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, index) of every element of the ragged ranges ``[starts[i], ends[i])``."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    owner = np.repeat(np.arange(starts.shape[0]), lengths)
-    index = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return owner, index
-
-
-def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, run number per element) of the runs of equal values in ``keys``."""
-    if keys.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    new = np.ones(keys.shape[0], dtype=bool)
-    new[1:] = keys[1:] != keys[:-1]
-    return np.flatnonzero(new), np.cumsum(new) - 1
 
 
 #: up to this many entries one ``lexsort`` costs less than the packed sort and its checks
@@ -267,6 +250,12 @@ def nearest_usable(pending: PendingNearest, lines: np.ndarray,
     lo, hi = pending.set_start[lines], pending.set_end[lines]
     if usable_entries is None:
         return _nearest_entries(lo, hi, _rows(pending.points, lines), pending.wh_points, pending.entry_wh, usable)
+    if (hi == lo).any():
+        # an empty set starts where the next one does: only the others are told apart by it
+        some = np.flatnonzero(hi > lo)
+        best, tied = np.full(lines.size, -1, np.int64), np.zeros(lines.size, bool)
+        best[some], tied[some] = nearest_usable(pending, lines[some], usable_entries=usable_entries)
+        return best, tied
     # the distinct sets of the lines, each cut down to its usable entries
     sets, first, which = np.unique(lo, return_index=True, return_inverse=True)
     owner, entries = expand(sets, hi[first])

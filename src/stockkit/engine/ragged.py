@@ -1,0 +1,26 @@
+"""Ragged ranges and runs: the two array idioms every kernel uses to work on groups of
+varying size without a Python loop."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["expand", "runs"]
+
+
+def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, index) of every element of the ragged ranges ``[starts[i], ends[i])``."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(starts.shape[0]), lengths)
+    index = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return owner, index
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, run number per element) of the runs of equal values in ``keys``."""
+    if keys.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    new = np.ones(keys.shape[0], dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    return np.flatnonzero(new), np.cumsum(new) - 1
