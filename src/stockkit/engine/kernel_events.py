@@ -53,7 +53,7 @@ from stockkit.engine.kernel_intervals import (
     short_at_turn,
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
-from stockkit.engine.ragged import expand, runs
+from stockkit.engine.ragged import cumsum_in_runs, expand, runs
 
 __all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
            "OrderDecisions", "Takes", "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
@@ -268,9 +268,8 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
             lo, hi = P[c, ev], PE[c, ev]
             owner, e = expand(lo, hi)
             have = stock[ent_rec[e]]
-            before = np.cumsum(have) - have
             seg_start = np.cumsum(hi - lo) - (hi - lo)
-            before -= before[seg_start][owner]
+            before = cumsum_in_runs(have, seg_start, owner, before=True)
             give = np.clip(need[owner] - before, 0, have)
             if whole is not None:
                 # a line its route cannot fill whole takes nothing (unless it may back order)

@@ -25,7 +25,7 @@ import numpy as np
 
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
-from stockkit.engine.ragged import expand, runs
+from stockkit.engine.ragged import cumsum_in_runs, expand, runs
 
 __all__ = ["PACK_BITS", "PAIR_TABLE", "RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates",
            "intervals_exact", "order_units", "route_classes", "service_keys", "short_at_turn", "whole_lines",
@@ -311,9 +311,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
             new[1:] = g[1:] != g[:-1]
             starts = np.flatnonzero(new)
         # cumulative demand within each group, in service order, on the global stock axis
-        d_start = np.cumsum(q)
-        d_start -= q
-        d_start -= d_start[starts].repeat(np.diff(np.append(starts, hi - lo)))
+        d_start = cumsum_in_runs(q, starts, before=True)
         gb, gt = stock.base[g], stock.total[g]
         s = gb + np.minimum(d_start, gt)
         e = gb + np.minimum(d_start + q, gt)
@@ -463,8 +461,7 @@ def whole_lines(qty: np.ndarray, starts: np.ndarray, total: np.ndarray, limited:
         new = np.ones(at.size, bool)
         new[1:] = grp[1:] != grp[:-1]
         heads = np.flatnonzero(new)
-        took = np.cumsum(q)
-        took -= (took - q)[heads].repeat(np.diff(np.append(heads, at.size)))
+        took = cumsum_in_runs(q, heads)
         fits = took <= left[grp]                # a prefix of each group's open lines, never empty
         fit[at[fits]] = True
         left[grp[heads]] -= took[heads + np.add.reduceat(fits, heads) - 1]
@@ -533,16 +530,11 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
         gs = np.flatnonzero(new)
         sizes = np.diff(np.append(gs, m))
         cap = left[g]
-        most = np.where(st != 2, q, 0)
-        cm = np.cumsum(most)
-        cm -= most
-        upper = cm - np.repeat(cm[gs], sizes)
-        upper += most                                   # every open unit before filled, and this one
-        least = np.where(st == 1, q, 0)
-        cl = np.cumsum(least)
-        cl -= least
-        lower = cl - np.repeat(cl[gs], sizes)
-        lower += own                                    # only the filled ones, and this unit's lines
+        # every open unit before filled, and this one
+        upper = cumsum_in_runs(np.where(st != 2, q, 0), gs)
+        # only the filled ones, and this unit's lines
+        lower = cumsum_in_runs(np.where(st == 1, q, 0), gs, before=True)
+        lower += own
         is_open = st == 0
         verdict[u[is_open & (upper > cap)]] = 1
         verdict[u[is_open & (lower > cap)]] = 2

@@ -33,7 +33,7 @@ import numpy as np
 
 from stockkit.engine.policy import Fill, Policy, Reason, ShipComplete
 from stockkit.engine.problem import Problem, nearest_lists, nearest_usable
-from stockkit.engine.ragged import expand, runs
+from stockkit.engine.ragged import cumsum_in_runs, expand, runs
 
 __all__ = ["Records", "allocate_rounds", "order_sku_groups", "sorted_by"]
 
@@ -298,10 +298,9 @@ class _State:
                 q = qty[sel]
                 bo_ok = pb.backorder[pos[sel]]
                 g_give = np.zeros(flat.size, np.int64)
+                seg_first = np.cumsum(hi - lo) - (hi - lo)
                 if policy.split:
-                    c = np.cumsum(h)
-                    seg_first = np.cumsum(hi - lo) - (hi - lo)
-                    before = c - h - (c - h)[np.minimum(seg_first, max(flat.size - 1, 0))][own] if flat.size else c
+                    before = cumsum_in_runs(h, seg_first, own, before=True)
                     g_give = np.clip(q[own] - before, 0, h)
                     got = np.bincount(own, weights=g_give, minlength=sel.size).astype(np.int64)
                     short = q - got
@@ -314,9 +313,7 @@ class _State:
                     short = np.where(bo_ok, 0, short)
                 else:
                     fit = h >= q[own]
-                    c = np.cumsum(fit)
-                    seg_first = np.cumsum(hi - lo) - (hi - lo)
-                    before = c - fit - (c - fit)[np.minimum(seg_first, max(flat.size - 1, 0))][own] if flat.size else c
+                    before = cumsum_in_runs(fit.astype(np.int64), seg_first, own, before=True)
                     first_fit = fit & (before == 0)
                     g_give[first_fit] = q[own[first_fit]]
                     has = np.bincount(own[first_fit], minlength=sel.size) > 0
@@ -624,8 +621,7 @@ def allocate_rounds(pb: Problem, policy: Policy, window: int | None = None,
         rec_sorted = rec[by_rec]
         dem_sorted = demand[by_rec]
         rs, rseg = runs(rec_sorted)
-        cum = np.cumsum(dem_sorted)
-        cum_in = cum - (cum[rs] - dem_sorted[rs])[rseg]
+        cum_in = cumsum_in_runs(dem_sorted, rs, rseg)
         valid = np.empty(A.size, bool)
         valid[by_rec] = cum_in <= stock[rec_sorted]
 
