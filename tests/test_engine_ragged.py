@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stockkit.engine.ragged import cumsum_in_runs, expand, runs
+from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
 
 @pytest.mark.parametrize("before", [False, True])
@@ -30,4 +30,5 @@ def test_ranges_expand_to_their_elements_and_runs_are_found() -> None:
     assert owner.tolist() == [0, 0, 2] and index.tolist() == [3, 4, 5]
     starts, run = runs(np.array([4, 4, 1, 1, 1, 7]))
     assert starts.tolist() == [0, 2, 5] and run.tolist() == [0, 0, 1, 1, 1, 2]
+    assert run_starts(np.array([4, 4, 1, 1, 1, 7])).tolist() == [0, 2, 5]
     assert runs(np.zeros(0, np.int64))[0].size == 0

@@ -53,7 +53,7 @@ from stockkit.engine.kernel_intervals import (
     short_at_turn,
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
-from stockkit.engine.ragged import cumsum_in_runs, expand, runs
+from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
 __all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
            "OrderDecisions", "Takes", "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
@@ -197,9 +197,7 @@ def event_pass(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, stock: np.ndar
     ent_rec_safe = np.append(ent_rec, 0)                 # a pointer at the very end reads record 0, masked
     apart = -1 - np.arange(n_cls)[:, None]               # per class, a record no other class has
 
-    new = np.ones(n, bool)
-    new[1:] = sku[1:] != sku[:-1]
-    starts = np.flatnonzero(new)
+    starts = run_starts(sku)
     # the open SKUs' state, a column per SKU still open (a row per class): the first open
     # line, the end of its lines, each class's demand up to that end, its pointer into its
     # route's candidates and the route's end
@@ -615,10 +613,8 @@ def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, ba
     rank[stocked] = cands.ent_rank[ent[several[stocked]]]
     several = several[np.lexsort((~stocked, rank, at[several]))]
     ml = at[several]
-    new = np.ones(ml.size, bool)
-    new[1:] = ml[1:] != ml[:-1]
-    heads = np.flatnonzero(new)
-    dest[several] += np.arange(ml.size) - heads[np.cumsum(new) - 1]
+    heads, head_of = runs(ml)
+    dest[several] += np.arange(ml.size) - heads[head_of]
     size = at.size
     line = np.repeat(np.arange(n), counts)
     wh = np.empty(size, np.result_type(cands.rec_wh, rc.route_wh))

@@ -25,7 +25,7 @@ import numpy as np
 
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
-from stockkit.engine.ragged import cumsum_in_runs, expand, runs
+from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
 __all__ = ["PACK_BITS", "PAIR_TABLE", "RouteClasses", "allocate_intervals", "by_group_then_rank", "group_candidates",
            "intervals_exact", "order_units", "route_classes", "service_keys", "short_at_turn", "whole_lines",
@@ -307,9 +307,7 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
         else:
             perm, g = lines.part(lo, hi)
             q = inp.line_quantity[perm]
-            new = np.ones(hi - lo, bool)
-            new[1:] = g[1:] != g[:-1]
-            starts = np.flatnonzero(new)
+            starts = run_starts(g)
         # cumulative demand within each group, in service order, on the global stock axis
         d_start = cumsum_in_runs(q, starts, before=True)
         gb, gt = stock.base[g], stock.total[g]
@@ -458,9 +456,7 @@ def whole_lines(qty: np.ndarray, starts: np.ndarray, total: np.ndarray, limited:
             return None
         rounds += 1
         q, grp = qty[tail[at]], tail_group[at]
-        new = np.ones(at.size, bool)
-        new[1:] = grp[1:] != grp[:-1]
-        heads = np.flatnonzero(new)
+        heads = run_starts(grp)
         took = cumsum_in_runs(q, heads)
         fits = took <= left[grp]                # a prefix of each group's open lines, never empty
         fit[at[fits]] = True
@@ -525,9 +521,7 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
         m = g.size
         if not m:
             return status[unit] != 2          # units without limited lines are filled
-        new = np.ones(m, bool)
-        new[1:] = g[1:] != g[:-1]
-        gs = np.flatnonzero(new)
+        gs = run_starts(g)
         sizes = np.diff(np.append(gs, m))
         cap = left[g]
         # every open unit before filled, and this one
@@ -557,7 +551,7 @@ def whole_units(group: np.ndarray, qty: np.ndarray, unit: np.ndarray, limited: n
         gone = np.flatnonzero(~after & (st == 1) & in_tight)
         if gone.size:
             gg = g[gone]
-            heads = np.flatnonzero(np.r_[True, gg[1:] != gg[:-1]])
+            heads = run_starts(gg)
             left[gg[heads]] -= np.add.reduceat(q[gone], heads)
         g, u, q, own, st = g[stay], u[stay], q[stay], own[stay], st[stay]
     return None

@@ -22,7 +22,7 @@ import numpy as np
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, group_candidates, route_classes, service_keys
 from stockkit.engine.policy import RouteOrder, ShipComplete
-from stockkit.engine.ragged import expand
+from stockkit.engine.ragged import expand, run_starts
 
 __all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "haversine_km",
            "nearest_lists", "nearest_usable"]
@@ -398,9 +398,7 @@ def _nearest_entries(lo: np.ndarray, hi: np.ndarray, points: np.ndarray, wh_poin
     bits = max(int(lines.size - 1).bit_length(), 1)
     lines = lines[np.sort((lo[lines] << bits) | np.arange(lines.size)) & ((1 << bits) - 1)]
     s_lo = lo[lines]
-    new = np.ones(lines.size, bool)
-    new[1:] = s_lo[1:] != s_lo[:-1]
-    starts = np.flatnonzero(new)
+    starts = run_starts(s_lo)
     ends = np.append(starts[1:], lines.size)
     shared = (ends - starts >= _SHARED_LINES) & ((ends - starts) * size[lines[starts]] >= _SHARED_WORK)
     rest = np.ones(lines.size, bool)

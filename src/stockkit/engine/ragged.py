@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cumsum_in_runs", "expand", "runs"]
+__all__ = ["cumsum_in_runs", "expand", "run_starts", "runs"]
 
 
 def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -17,13 +17,19 @@ def expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return owner, index
 
 
-def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, run number per element) of the runs of equal values in ``keys``."""
-    if keys.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """The first element of each run of equal values in ``keys``."""
     new = np.ones(keys.shape[0], dtype=bool)
     new[1:] = keys[1:] != keys[:-1]
-    return np.flatnonzero(new), np.cumsum(new) - 1
+    return np.flatnonzero(new)
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, run number per element) of the runs of equal values in ``keys``."""
+    starts = run_starts(keys)
+    run = np.zeros(keys.shape[0], np.int64)
+    run[starts[1:]] = 1
+    return starts, np.cumsum(run)
 
 
 def cumsum_in_runs(values: np.ndarray, starts: np.ndarray, run: np.ndarray | None = None, *,
