@@ -20,7 +20,7 @@ from stockkit.engine import (
     api,
     explain,
 )
-from stockkit.engine.api import choose_kernel
+from stockkit.engine.api import available_kernels, choose_kernel
 from stockkit.engine.inputs import check_inputs
 from stockkit.errors import (
     InvalidArray,
@@ -392,5 +392,6 @@ def test_small_inputs_take_the_python_kernel_and_big_ones_the_arrays() -> None:
 
     small, big = api.PYTHON_UP_TO_LINES, api.PYTHON_UP_TO_LINES + 1
     assert chosen(small, "auto") == chosen(small, "numpy") == chosen(1, "auto") == "python"
-    assert chosen(big, "auto") == chosen(big, "numpy") == "intervals"
+    assert chosen(big, "numpy") == "intervals"
+    assert chosen(big, "auto") == ("numba" if "numba" in available_kernels() else "intervals")
     assert chosen(small, "rounds") == "rounds" and chosen(big, "python") == "python"

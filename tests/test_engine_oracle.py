@@ -458,7 +458,7 @@ def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kern
         fill: Fill, monkeypatch: pytest.MonkeyPatch) -> None:
     # the rounds settle such a wave a line or two per round too: past their budget the
     # plain loop serves it, exactly; with a budget it fits in, the rounds serve it
-    from stockkit.engine import api, kernel_intervals
+    from stockkit.engine import api, kernel_intervals, kernel_numba
 
     monkeypatch.setattr(kernel_intervals, "WHOLE_ROUNDS", 8)
     served: list[str] = []
@@ -473,8 +473,14 @@ def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kern
         served.append("over budget" if result is None else chosen)
         return result
 
+    def spy_by_sku(inp, rc):
+        served.append("numba")
+        return by_sku(inp, rc)
+
+    by_sku = kernel_numba.allocate_by_sku
     monkeypatch.setattr(api, "allocate_python", spy_python)
     monkeypatch.setattr(api, "_allocate_positions", spy_positions)
+    monkeypatch.setattr(kernel_numba, "allocate_by_sku", spy_by_sku)
     case = _alternating_case(200)
     policy = Policy(fill=fill)
     expected = allocate_oracle(**case, policy=policy)
@@ -485,7 +491,7 @@ def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kern
     monkeypatch.setattr(api, "HANDOFF_ROUNDS", 10_000)
     assert_same(expected, allocate_arrays(**case, policy=policy, kernel="numpy"))
     assert served == ["rounds"]
-    if "numba" in available_kernels():      # "auto" hands it to the compiled loop
+    if "numba" in available_kernels():      # "auto" hands it to a compiled loop
         served.clear()
         assert_same(expected, allocate_arrays(**case, policy=policy, kernel="auto"))
         assert served == ["numba"]

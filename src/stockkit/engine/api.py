@@ -70,8 +70,10 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
 
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
-    intervals where they are exact, else numba when it is installed, else events where
-    they are exact, else rounds; ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
+    numba when it is installed and no rule looks past a line's SKU (see
+    :func:`~stockkit.engine.kernel_numba.by_sku_applies`), else intervals where they are
+    exact, else numba when it is installed, else events where they are exact, else rounds;
+    ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
     :data:`PYTHON_UP_TO_LINES` lines and for inputs beyond
     the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
     asked for by name there, an array kernel is a :class:`~stockkit.errors.InvalidQuantity`."""
@@ -95,6 +97,8 @@ def _choose(inp: Inputs, kernel: str, rc: RouteClasses | None) -> tuple[str, Rou
         if not kernel_numba.available():
             raise InvalidArray("kernel='numba' needs numba: pip install 'stockkit[numba]'")
         return "numba", rc
+    if kernel == "auto" and kernel_numba.by_sku_applies(inp) and kernel_numba.available():
+        return "numba", rc          # SKU by SKU: faster than every numpy kernel (docs/engine.md)
     rc = route_classes(inp) if rc is None else rc
     events = events_apply(inp, rc)
     if kernel == "events":
@@ -191,6 +195,8 @@ def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) 
         else:
             result = _allocate_positions(inp, "rounds", min_rate=(HANDOFF_ROUNDS, HANDOFF_LINES_PER_ROUND))
             return allocate_python(inp) if result is None else result
+    if chosen == "numba" and kernel_numba.by_sku_applies(inp):
+        return kernel_numba.allocate_by_sku(inp, route_classes(inp) if rc is None else rc)
     result = _allocate_positions(inp, chosen)
     assert result is not None       # no rate asked for
     return result
@@ -210,7 +216,7 @@ def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | No
         n_lines = pb.qty.shape[0]
         group_total = (order_sku_groups(pb)[1] if policy.ship_complete is not ShipComplete.OFF
                        else np.zeros(n_lines, np.int64))
-        (pos, _rank, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
+        (pos, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
     else:
         rounds = allocate_rounds(pb, policy, min_rate=min_rate)
         if rounds is None:

@@ -1,9 +1,18 @@
 """The compiled kernel (optional ``numba`` extra): the sequential rules as a loop.
 
-A first-come-first-served loop over lines in service order, compiled by numba, walking
-each line's candidate records (see :mod:`stockkit.engine.problem`). It is the same
-algorithm as the definition, so it is exact by construction, and fast because it is
-compiled. numba is imported on first use; :func:`available` says whether it is installed.
+A first-come-first-served loop compiled by numba, over lines in one of two groupings:
+
+* SKU by SKU (:func:`allocate_by_sku`), each SKU's lines in service order. Where no rule
+  looks past a line's own SKU (no fill per order, no ship complete) this gives the same
+  result as serving the wave line by line, and each SKU's records stay in cache while its
+  lines draw on them. It reads the validated inputs directly: lines and records are
+  bucketed by SKU with counting sorts, and each (SKU, route) candidate list is laid out
+  when the SKU's first line on that route needs it.
+* order by order (:func:`allocate_compiled`), walking each line's candidate records as
+  :mod:`stockkit.engine.problem` lists them, for fill per order and ship complete.
+
+It is the definition's algorithm, so exact by construction. numba is imported on first
+use; :func:`available` says whether it is installed.
 """
 
 from __future__ import annotations
@@ -13,10 +22,12 @@ import math
 
 import numpy as np
 
-from stockkit.engine.policy import Fill, Policy, ShipComplete
-from stockkit.engine.problem import LazyNearest, Problem
+from stockkit.engine.inputs import Inputs
+from stockkit.engine.kernel_intervals import RouteClasses, service_keys
+from stockkit.engine.policy import AllocationArrays, Fill, Policy, RouteOrder, ShipComplete
+from stockkit.engine.problem import LazyNearest, Problem, nearest_first
 
-__all__ = ["allocate_compiled", "available"]
+__all__ = ["allocate_by_sku", "allocate_compiled", "available", "by_sku_applies"]
 
 
 def available() -> bool:
@@ -25,26 +36,25 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _skip(nxt, stock, ec_rec, e):  # pragma: no cover - compiled
-    """First candidate at or after ``e`` whose record still has stock (records never
-    refill, so the path to it is compressed for the next line of the same group)."""
-    end = ec_rec.shape[0]
-    r = e
-    while r < end and stock[ec_rec[r]] == 0:
-        r = nxt[r]
-    while e < r:
-        following = nxt[e]
-        nxt[e] = r
-        e = following
-    return r
+def by_sku_applies(inp: Inputs) -> bool:
+    """Whether :func:`allocate_by_sku` serves ``inp``: no rule of its policy looks past a
+    line's SKU (fill partial or per line, no ship complete)."""
+    policy = inp.policy
+    return policy.fill is not Fill.ORDER and policy.ship_complete is ShipComplete.OFF
 
 
-def _take(i, e, units, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo, n_out,
+# ---------------------------------------------------------------------------------------
+# Small helpers without branches. The loop keeps every rule that branches inline: numba
+# counts references to the arrays a call passes, and where LLVM cannot pair them up inside
+# one block, that costs more than the line's work.
+
+
+def _take(i, e, units, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo, n_out,
           undo_rec, undo_qty, n_undo):  # pragma: no cover - compiled
     """Book ``units`` of candidate ``e`` for line ``i``: one record out, stock down, and an
-    undo entry (the undo arrays hold an order's every candidate); returns the new counts."""
-    out_pos[n_out] = i
-    out_rank[n_out] = ec_rank[e]
+    undo entry (from which fill per order gives a refused order's stock back); returns the
+    new counts."""
+    out_line[n_out] = i
     out_wh[n_out] = ec_wh[e]
     out_qty[n_out] = units
     out_bo[n_out] = False
@@ -56,7 +66,7 @@ def _take(i, e, units, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
 
 def _gather(i, sku, cls, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz, stock,
             ec_rec, ec_wh, keys, ties, start):  # pragma: no cover - compiled
-    """Write line ``i``'s candidates (its SKU's records still holding stock on its channel)
+    """Write line ``i``'s candidates (its SKU's records still holding stock on its route)
     at ``start`` of the candidate arrays, unsorted, with their closeness (the dot product
     of unit vectors, larger is nearer) in ``keys``; returns how many."""
     k = 0
@@ -87,36 +97,109 @@ def _nearer(i, a, b, keys, ties, ec_wh, start, lp1, lc1, ll1, wp2, wc2, wl2):  #
     return ties[a] < ties[b]
 
 
+def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
+    """Offsets per key (``n_keys + 1``) and the items ``order`` lists (every item in turn
+    when ``ordered`` is False) stably sorted by ``keys``."""
+    n = order.shape[0] if ordered else keys.shape[0]
+    ptr = np.zeros(n_keys + 1, np.int64)
+    for t in range(n):
+        ptr[keys[order[t] if ordered else t] + 1] += 1
+    for s in range(n_keys):
+        ptr[s + 1] += ptr[s]
+    cursor = ptr[:-1].copy()
+    items = np.empty(n, np.int64)
+    for t in range(n):
+        i = order[t] if ordered else t
+        items[cursor[keys[i]]] = i
+        cursor[keys[i]] += 1
+    return ptr, items
+
+
+def _bucket(seq, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, rec_avail, rec_wh):  # pragma: no cover - compiled
+    """The lines SKU by SKU, each SKU's in service order (``seq``, or input order when it
+    is empty): offsets per SKU, line, quantity and route class; and the records with stock
+    SKU by SKU: offsets, record and warehouse."""
+    n = line_sku.shape[0]
+    line_ptr, lines = _counting_sort(line_sku, n_skus, seq, seq.shape[0] > 0)
+    # quantities and classes in that order: the loop reads them in turn, where a load
+    # missing the cache would stall the line's whole work
+    qty = np.empty(n, np.int64)
+    cls = np.empty(n, np.int64)
+    for t in range(n):
+        qty[t] = line_qty[lines[t]]
+        cls[t] = channel_class[line_channel[lines[t]]]
+    rec_ptr, recs = _counting_sort(rec_sku, n_skus, np.flatnonzero(rec_avail > 0), True)
+    wh = np.empty(recs.shape[0], np.int64)
+    for j in range(recs.shape[0]):
+        wh[j] = rec_wh[recs[j]]
+    return line_ptr, lines, qty, cls, rec_ptr, recs, wh
+
+
+def _by_line(out_line, out_wh, out_qty, out_bo, n_out, n):  # pragma: no cover - compiled
+    """The first ``n_out`` records ordered by line (of ``n``), each line's in turn."""
+    at = np.zeros(n + 1, np.int64)
+    for k in range(n_out):
+        at[out_line[k] + 1] += 1
+    for i in range(n):
+        at[i + 1] += at[i]
+    line = np.empty(n_out, np.int64)
+    wh = np.empty(n_out, np.int64)
+    qty = np.empty(n_out, np.int64)
+    bo = np.empty(n_out, np.bool_)
+    for k in range(n_out):
+        d = at[out_line[k]]
+        at[out_line[k]] = d + 1
+        line[d], wh[d], qty[d], bo[d] = out_line[k], out_wh[k], out_qty[k], out_bo[k]
+    return line, wh, qty, bo
+
 
 _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
 
 
-def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_rank, ec_wh, stock0, group_total,
-          split, fill, sc, undo_size, located, line_cls, sku_ptr, sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2,
-          wl2, lx, ly, lz, wx, wy, wz, scratch, out_pos, out_rank, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
-    n = qty.shape[0]
-    stock = stock0.copy()
-    unfilled = np.zeros(n, np.int64)
-    reason = np.zeros(n, np.uint8)
-    keys = np.zeros(ec_rec.shape[0] - scratch + 1)
-    ties = np.zeros(ec_rec.shape[0] - scratch + 1, np.int64)
+def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, first_wh, route_first, ec_start, ec_end,
+           ec_rec, ec_rank, ec_wh, scratch, stock, group_total, split, fill, sc, undo_size, located, sku_ptr,
+           sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2, wl2, lx, ly, lz, wx, wy, wz, n_lines, out_line,
+           out_wh, out_qty, out_bo):  # pragma: no cover - compiled
+    """The loop. Groups (orders, or SKUs when ``by_sku``) ``[group_ptr[g], group_ptr[g +
+    1])`` of processing slots, each slot a line (``proc``, ``proc_qty``, ``proc_cls``).
+    Per line (per SKU when ``by_sku``): whether it may be back ordered (``backorder``).
+    Per line: ``first_wh`` (else ``route_first`` of its class), its candidates
+    ``[ec_start, ec_end)`` (when ``by_sku``: laid out at the first line of each route of
+    the SKU, after ``scratch``), whether it is ``located`` (nearest first: ranked here).
+    ``stock`` is changed. Returns (unfilled, reason, record count or -1 when the out
+    arrays are full)."""
+    unfilled = np.zeros(n_lines, np.int64)
+    reason = np.zeros(n_lines, np.uint8)
+    most = ec_rec.shape[0] - scratch + 1
+    keys = np.zeros(most)
+    ties = np.zeros(most, np.int64)
     undo_rec = np.zeros(undo_size, np.int64)
     undo_qty = np.zeros(undo_size, np.int64)
-    n_out = 0
-    n_orders = order_start.shape[0]
+    n_cls = link_rank.shape[0]
+    list_of = np.full(n_cls, -1, np.int64)      # SKU whose list of the route is laid out
+    list_start = np.zeros(n_cls, np.int64)
+    list_end = np.zeros(n_cls, np.int64)
     # exhausted candidates are skipped with compressed pointers (not with Fill.ORDER,
     # where a refused order gives its stock back)
     nxt = np.arange(1, ec_rec.shape[0] + 2)
-    cap = out_pos.shape[0]
-    for o in range(n_orders):
-        lo = order_start[o]
-        hi = order_start[o + 1] if o + 1 < n_orders else n
+    nearest = located.shape[0] > 0
+    given_first = first_wh.shape[0] > 0
+    cap = out_line.shape[0]
+    n_out = 0
+    for g in range(group_ptr.shape[0] - 1):
+        lo = group_ptr[g]
+        hi = group_ptr[g + 1]
+        if lo == hi:
+            continue
         first_out = n_out
+        used = scratch
         if sc != 0:
+            # ship complete: one warehouse holding every line's SKU total, in the first
+            # line's route order (orders only: lines are positions here)
             done = False
             if first_wh[lo] < 0:
                 for i in range(lo, hi):
-                    unfilled[i] = qty[i]
+                    unfilled[i] = proc_qty[i]
                     reason[i] = _NO_WAREHOUSE
                 continue
             for e in range(ec_start[lo], ec_end[lo]):
@@ -136,10 +219,9 @@ def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_
                         for f in range(ec_start[i], ec_end[i]):
                             if ec_wh[f] == w:
                                 if n_out >= cap:
-                                    return stock, unfilled, reason, -1
-                                n_out, n_undo = _take(
-                                    i, f, qty[i], stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
-                                    out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
+                                    return unfilled, reason, -1
+                                n_out, n_undo = _take(i, f, proc_qty[i], stock, ec_rec, ec_wh, out_line, out_wh,
+                                                      out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
                                 break
                     done = True
                     break
@@ -147,82 +229,113 @@ def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_
                 continue
             if sc == 2:
                 for i in range(lo, hi):
-                    unfilled[i] = qty[i]
+                    unfilled[i] = proc_qty[i]
                     reason[i] = _INCOMPLETE
                 continue
         n_undo = 0
         failed = False
-        for i in range(lo, hi):
-            q = qty[i]
-            if first_wh[i] < 0:
+        for t in range(lo, hi):
+            i = proc[t]
+            q = proc_qty[t]
+            c = proc_cls[t]
+            sku = g if by_sku else line_sku[i]
+            fw = first_wh[i] if given_first else route_first[c]
+            if fw < 0:
                 unfilled[i] = q
                 reason[i] = _NO_WAREHOUSE
                 failed = True
                 continue
-            bo_ok = sku_bo[i]
+            bo_ok = backorder[g] if by_sku else backorder[i]
+            if fill != 2:
+                n_undo = 0
             start_out = n_out
             need = q
             took_first = False
-            lazy = located[i]
-            ci = ec_start[i]
-            cj = ec_end[i]
+            lazy = nearest and located[i]
             if lazy:
                 # nearest-first line: its candidates are ranked here, one pick at a time
-                k = _gather(i, sku[i], line_cls[i], sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz,
-                            stock, ec_rec, ec_wh, keys, ties, scratch)
+                k = _gather(i, sku, c, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz, stock, ec_rec,
+                            ec_wh, keys, ties, used)
+                ci = used
+                cj = used + k
+            elif by_sku:
+                if list_of[c] != g:
+                    # the SKU's records on this route, in route order (insertion: lists are short)
+                    list_of[c] = g
+                    list_start[c] = used
+                    for j in range(sku_ptr[g], sku_ptr[g + 1]):
+                        rank = link_rank[c, sku_wh[j]]
+                        if rank < 0:
+                            continue
+                        e = used
+                        while e > list_start[c] and ec_rank[e - 1] > rank:
+                            ec_rec[e], ec_rank[e], ec_wh[e] = ec_rec[e - 1], ec_rank[e - 1], ec_wh[e - 1]
+                            e -= 1
+                        ec_rec[e], ec_rank[e], ec_wh[e] = sku_rec[j], rank, sku_wh[j]
+                        used += 1
+                    list_end[c] = used
+                    for e in range(list_start[c], used):
+                        nxt[e] = e + 1
+                ci = list_start[c]
+                cj = list_end[c]
+            else:
+                ci = ec_start[i]
+                cj = ec_end[i]
+            if n_out + cj - ci + 1 > cap:
+                return unfilled, reason, -1
+            if lazy:
                 if split and fill != 0 and not bo_ok:
                     total = 0
-                    for e in range(scratch, scratch + k):
+                    for e in range(ci, cj):
                         total += stock[ec_rec[e]]
                     if total < q:
                         unfilled[i] = q
                         reason[i] = _SHORT
                         failed = True
                         continue
-                picks = 0
                 while need:
                     best = -1
-                    for c in range(k):
-                        have = stock[ec_rec[scratch + c]]
+                    for e in range(ci, cj):
+                        have = stock[ec_rec[e]]
                         if not (have >= need if not split else have > 0):
                             continue
                         # dot products decide unless they nearly tie, then the haversine term
-                        near_tie = best >= 0 and abs(keys[c] - keys[best]) <= 1e-12
-                        if best < 0 or (keys[c] > keys[best] and not near_tie) or (
-                                near_tie and _nearer(i, c, best, keys, ties, ec_wh, scratch, lp1, lc1, ll1, wp2,
+                        near_tie = best >= 0 and abs(keys[e - ci] - keys[best]) <= 1e-12
+                        if best < 0 or (keys[e - ci] > keys[best] and not near_tie) or (
+                                near_tie and _nearer(i, e - ci, best, keys, ties, ec_wh, ci, lp1, lc1, ll1, wp2,
                                                      wc2, wl2)):
-                            best = c
+                            best = e - ci
                     if best < 0:
                         break
-                    e = scratch + best
-                    first = bo_ok and ec_wh[e] == first_wh[i]
-                    ec_rank[e] = 0 if first else picks + 1
-                    took_first = took_first or first
+                    e = ci + best
+                    took_first = took_first or (bo_ok and ec_wh[e] == fw)
                     give = min(need, stock[ec_rec[e]])
-                    if n_out >= cap:
-                        return stock, unfilled, reason, -1
-                    n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh,
-                                          out_qty, out_bo, n_out, undo_rec, undo_qty, n_undo)
+                    n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                                          n_out, undo_rec, undo_qty, n_undo)
                     need -= give
-                    picks += 1
                 if need and bo_ok and not split:
-                    for c in range(k):
-                        e = scratch + c
-                        if ec_wh[e] == first_wh[i] and stock[ec_rec[e]] > 0:
+                    for e in range(ci, cj):
+                        if ec_wh[e] == fw and stock[ec_rec[e]] > 0:
                             give = stock[ec_rec[e]]
-                            ec_rank[e] = 0
-                            if n_out >= cap:
-                                return stock, unfilled, reason, -1
-                            n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank,
-                                                  out_wh, out_qty, out_bo, n_out, undo_rec, undo_qty, n_undo)
+                            n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty,
+                                                  out_bo, n_out, undo_rec, undo_qty, n_undo)
                             took_first = True
                             need -= give
             elif split:
-                e0 = ci if fill == 2 else _skip(nxt, stock, ec_rec, ci)
+                e = ci
+                if fill != 2:
+                    # the first candidate with stock, compressing the path to it
+                    r = ci
+                    while r < cj and stock[ec_rec[r]] == 0:
+                        r = nxt[r]
+                    while e < r:
+                        following = nxt[e]
+                        nxt[e] = r
+                        e = following
                 if fill != 0 and not bo_ok:
                     total = 0
-                    for e in range(e0, cj):
-                        total += stock[ec_rec[e]]
+                    for f in range(e, cj):
+                        total += stock[ec_rec[f]]
                         if total >= q:
                             break
                     if total < q:
@@ -230,59 +343,40 @@ def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_
                         reason[i] = _SHORT
                         failed = True
                         continue
-                e = e0
                 while e < cj:
                     have = stock[ec_rec[e]]
-                    if have <= 0:
-                        e = e + 1 if fill == 2 else _skip(nxt, stock, ec_rec, e)
-                        continue
-                    give = min(need, have)
-                    if n_out >= cap:
-                        return stock, unfilled, reason, -1
-                    n_out, n_undo = _take(
-                        i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
-                        n_out, undo_rec, undo_qty, n_undo)
-                    if ec_rank[e] == 0:
-                        took_first = True
-                    need -= give
-                    if need == 0:
-                        break
+                    if have > 0:
+                        give = min(need, have)
+                        n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                                              n_out, undo_rec, undo_qty, n_undo)
+                        took_first = took_first or ec_rank[e] == 0
+                        need -= give
+                        if need == 0:
+                            break
                     e += 1
             else:
                 for e in range(ci, cj):
                     if stock[ec_rec[e]] >= q:
-                        if n_out >= cap:
-                            return stock, unfilled, reason, -1
-                        n_out, n_undo = _take(
-                            i, e, q, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
-                            n_out, undo_rec, undo_qty, n_undo)
+                        n_out, n_undo = _take(i, e, q, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                                              n_out, undo_rec, undo_qty, n_undo)
                         need = 0
                         break
-                if need and bo_ok:
-                    e = ci
-                    if e < cj and ec_rank[e] == 0 and stock[ec_rec[e]] > 0:
-                        give = stock[ec_rec[e]]
-                        if n_out >= cap:
-                            return stock, unfilled, reason, -1
-                        n_out, n_undo = _take(
-                            i, e, give, stock, ec_rec, ec_rank, ec_wh, out_pos, out_rank, out_wh, out_qty, out_bo,
-                            n_out, undo_rec, undo_qty, n_undo)
-                        took_first = True
-                        need -= give
+                if need and bo_ok and ci < cj and ec_rank[ci] == 0 and stock[ec_rec[ci]] > 0:
+                    give = stock[ec_rec[ci]]
+                    n_out, n_undo = _take(i, ci, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                                          n_out, undo_rec, undo_qty, n_undo)
+                    took_first = True
+                    need -= give
             if need and bo_ok:
-                if n_out >= cap:
-                    return stock, unfilled, reason, -1
                 # the back order sits at rank 0: after a stock record there, before the rest
                 at = start_out + 1 if took_first else start_out
                 for k in range(n_out, at, -1):
-                    out_pos[k] = out_pos[k - 1]
-                    out_rank[k] = out_rank[k - 1]
+                    out_line[k] = out_line[k - 1]
                     out_wh[k] = out_wh[k - 1]
                     out_qty[k] = out_qty[k - 1]
                     out_bo[k] = out_bo[k - 1]
-                out_pos[at] = i
-                out_rank[at] = 0
-                out_wh[at] = first_wh[i]
+                out_line[at] = i
+                out_wh[at] = fw
                 out_qty[at] = need
                 out_bo[at] = True
                 n_out += 1
@@ -305,33 +399,111 @@ def _loop(qty, sku, sku_bo, order_start, first_wh, ec_start, ec_end, ec_rec, ec_
             for k in range(n_undo):
                 stock[undo_rec[k]] += undo_qty[k]
             n_out = first_out
-            for i in range(lo, hi):
+            for t in range(lo, hi):
+                i = proc[t]
                 if unfilled[i] == 0:
                     reason[i] = _INCOMPLETE
-                unfilled[i] = qty[i]
-    return stock, unfilled, reason, n_out
+                unfilled[i] = proc_qty[t]
+    return unfilled, reason, n_out
 
 
-_compiled = None
+_HELPERS = ("_take", "_gather", "_nearer", "_counting_sort")
+_LOOPS = ("_serve", "_bucket", "_by_line")
+_compiled: dict[str, object] = {}
+
+
+def _jitted(name: str):
+    """The compiled ``name`` (a loop or a helper), compiling on first use."""
+    if not _compiled:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        # the helpers first: a loop picks up whatever these names hold when it compiles
+        for helper in _HELPERS:
+            globals()[helper] = jit(globals()[helper])
+        _compiled.update({loop: jit(globals()[loop]) for loop in _LOOPS})
+    return _compiled[name] if name in _compiled else globals()[name]
 
 
 def _unit_vectors(lat: np.ndarray, cos_lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, ...]:
     return cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)
 
 
-def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
-    """Run the compiled loop; returns (records sorted, unfilled, reason) in positions, like
-    :func:`~stockkit.engine.kernel_rounds.allocate_rounds`."""
-    global _compiled, _skip, _take, _gather, _nearer
-    if _compiled is None:
-        import numba
+def _service_order(inp: Inputs) -> np.ndarray:
+    """The lines in service order (priority, order, input position), or an empty array
+    when they are given in it."""
+    prio, order = inp.line_priority, inp.line_order
+    n = prio.shape[0]
+    if n < 2:
+        return np.zeros(0, np.int64)
+    orders_sorted = bool((order[1:] >= order[:-1]).all())
+    low, high = int(prio.min()), int(prio.max())
+    if orders_sorted and low == high:
+        return np.zeros(0, np.int64)
+    if orders_sorted and high - low <= n:
+        # orders come in turn: a stable counting sort by priority is the whole sort
+        return _jitted("_counting_sort")(prio - low, high - low + 1, np.zeros(0, np.int64), False)[1]
+    keys = service_keys(inp)
+    if keys is None:
+        return np.lexsort((np.arange(n), order, prio))
+    keys.sort()
+    return keys & ((1 << max(int(n - 1).bit_length(), 1)) - 1)
 
-        jit = numba.njit(cache=True, nogil=True)
-        # the helpers first: the loop picks up whatever these names hold when it compiles
-        _skip, _take, _gather, _nearer = jit(_skip), jit(_take), jit(_gather), jit(_nearer)
-        _compiled = jit(_loop)
-    n = pb.qty.shape[0]
+
+def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What the loop reads to rank nearest-first candidates: per line (``lat``, ``lon`` in
+    radians) and per warehouse the latitude, its cosine and the longitude, then the unit
+    vectors of both."""
+    c1, c2 = np.cos(lat), np.cos(wh_lat)
+    return (lat, c1, lon, wh_lat, c2, wh_lon, *_unit_vectors(lat, c1, lon), *_unit_vectors(wh_lat, c2, wh_lon))
+
+
+def _out_arrays(cap: int) -> list[np.ndarray]:
+    return [np.empty(cap, np.int64) for _ in range(3)] + [np.empty(cap, np.bool_)]
+
+
+def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
+    """Serve ``inp`` SKU by SKU (``rc``: its route classes); only where
+    :func:`by_sku_applies`."""
+    n = inp.line_order.shape[0]
+    nothing, none = np.zeros(0, np.int64), np.zeros(0)
+    line_ptr, lines, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
+        _service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
+        inp.stock_sku, inp.stock_available, inp.stock_warehouse)
+    located, geo, first_wh = np.zeros(0, bool), (none,) * 12, nothing
+    if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
+        located = ~np.isnan(inp.line_lat)
+        geo = _geometry(np.radians(inp.line_lat), np.radians(inp.line_lon), np.radians(inp.warehouse_lat),
+                        np.radians(inp.warehouse_lon))
+        if inp.sku_backorder.any():
+            # back orders go to the nearest warehouse of the whole route
+            line_cls = rc.channel_class[inp.line_channel]
+            first_wh = nearest_first(inp, rc, inp.line_sku, line_cls, inp.line_lat, inp.line_lon,
+                                      np.flatnonzero(located), rc.route_wh[line_cls, 0])
+    # room for one SKU's route lists (each at most its record count long) and, after
+    # them, one nearest-first line's candidates
+    per_sku = np.diff(rec_ptr)
+    n_cls = rc.wh_rank.shape[0]
+    room = int(((np.minimum(np.diff(line_ptr), n_cls) + 1) * per_sku).max(initial=0)) + 1
+    undo_size = int(per_sku.max(initial=0)) + 2
+    ec = [np.empty(room, np.int64) for _ in range(3)]
+    fill = 0 if inp.policy.fill is Fill.PARTIAL else 1
     cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
+    while True:
+        out = _out_arrays(cap)
+        unfilled, reason, count = _jitted("_serve")(
+            True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
+            nothing, *ec, 0, inp.stock_available.copy(), nothing, inp.policy.split, fill, 0, undo_size, located,
+            rec_ptr, recs, rec_wh, rc.wh_rank, *geo, n, *out)
+        if count >= 0:
+            return AllocationArrays(*_jitted("_by_line")(*out, count, n), unfilled, reason)
+        cap *= 2
+
+
+def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
+    """Serve ``pb`` order by order; returns (records sorted, unfilled, reason) in
+    positions, the records as (position, warehouse, quantity, back order)."""
+    n = pb.qty.shape[0]
     fill = {Fill.PARTIAL: 0, Fill.LINE: 1, Fill.ORDER: 2}[policy.fill]
     sc = {ShipComplete.OFF: 0, ShipComplete.PREFER: 1, ShipComplete.REQUIRE: 2}[policy.ship_complete]
     per_order = np.add.reduceat(pb.ec_end - pb.ec_start, pb.order_start) if n else np.zeros(1, np.int64)
@@ -339,24 +511,27 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     lazy = pb.lazy
     scratch = pb.ec_rec.shape[0]
     if lazy is None:
-        lazy = LazyNearest(np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(1, np.int64), *(np.zeros(0, np.int64),) * 2,
-                           np.zeros((1, 1), np.int64), *(np.zeros(0),) * 6)
+        none = np.zeros(0)
+        located, line_cls, link_rank, geo = np.zeros(0, bool), np.zeros(n, np.int64), np.zeros((1, 1), np.int64), (
+            none,) * 12
+        sku_ptr, sku_rec, sku_wh = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         room = 1
     else:
+        located, line_cls, link_rank = lazy.located, lazy.line_cls, lazy.link_rank
+        geo = _geometry(lazy.lat, lazy.lon, lazy.wh_lat, lazy.wh_lon)
+        sku_ptr, sku_rec, sku_wh = lazy.sku_ptr, lazy.sku_rec, lazy.sku_wh
         room = int(np.diff(lazy.sku_ptr).max()) + 1
         undo_size = max(undo_size, room * int(np.diff(np.append(pb.order_start, n)).max()) + 1)
     # room after the shared candidates where each nearest-first line ranks its own
-    ec_rec = np.concatenate([pb.ec_rec, np.zeros(room, np.int64)])
-    ec_rank = np.concatenate([pb.ec_rank, np.zeros(room, np.int64)])
-    ec_wh = np.concatenate([pb.ec_wh, np.zeros(room, np.int64)])
+    ec = [np.concatenate([a, np.zeros(room, np.int64)]) for a in (pb.ec_rec, pb.ec_rank, pb.ec_wh)]
+    group_ptr = np.append(pb.order_start, n)
+    cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
     while True:
-        out = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.bool_)]
-        _, unfilled, reason, count = _compiled(
-            pb.qty, pb.sku, pb.backorder, pb.order_start, pb.first_wh, pb.ec_start, pb.ec_end, ec_rec, ec_rank,
-            ec_wh, pb.stock, group_total, policy.split, fill, sc, undo_size, lazy.located, lazy.line_cls,
-            lazy.sku_ptr, lazy.sku_rec, lazy.sku_wh, lazy.link_rank, lazy.lat, lazy.cos_lat, lazy.lon, lazy.wh_lat,
-            lazy.wh_cos_lat, lazy.wh_lon, *_unit_vectors(lazy.lat, lazy.cos_lat, lazy.lon),
-            *_unit_vectors(lazy.wh_lat, lazy.wh_cos_lat, lazy.wh_lon), scratch, *out)
+        out = _out_arrays(cap)
+        unfilled, reason, count = _jitted("_serve")(
+            False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh,
+            np.zeros(0, np.int64), pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split,
+            fill, sc, undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, n, *out)
         if count >= 0:
             return tuple(a[:count] for a in out), unfilled, reason
         cap *= 2

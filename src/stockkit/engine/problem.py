@@ -25,7 +25,7 @@ from stockkit.engine.policy import RouteOrder, ShipComplete
 from stockkit.engine.ragged import expand, run_starts
 
 __all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "haversine_km",
-           "nearest_lists", "nearest_usable"]
+           "nearest_first", "nearest_lists", "nearest_usable"]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -183,7 +183,7 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
     located = np.flatnonzero(~np.isnan(lat)) if nearest else np.zeros(0, np.int64)
     lazy = pending = None
     if located.size:
-        first_wh = _nearest_first(inp, rc, sku, cls, lat, lon, located, first_wh)
+        first_wh = nearest_first(inp, rc, sku, cls, lat, lon, located, first_wh)
         p1, p2 = np.radians(lat), np.radians(inp.warehouse_lat)
         l1, l2 = np.radians(lon), np.radians(inp.warehouse_lon)
     if located.size and lazy_nearest:
@@ -439,7 +439,7 @@ def _padded(rows: np.ndarray, width: int, lo: np.ndarray, size: np.ndarray, poin
     pick(rows, cand, dots, inside)
 
 
-def _nearest_first(inp: Inputs, rc: RouteClasses, sku, cls, lat, lon, located, first_wh) -> np.ndarray:
+def nearest_first(inp: Inputs, rc: RouteClasses, sku, cls, lat, lon, located, first_wh) -> np.ndarray:
     """``first_wh`` with the nearest warehouse of the whole route for located lines that
     may book back orders (the only lines for which the first warehouse matters)."""
     first_wh = first_wh.copy()

@@ -1,0 +1,100 @@
+"""The compiled kernels (numba extra): which loop serves which policy, the service order
+the SKU-by-SKU loop derives, and records beyond its first guess of room, each against the
+oracle. The seeded sweeps of test_engine_oracle run both loops on every policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_cases import random_case
+from test_engine_oracle import assert_same
+
+from stockkit.engine import Fill, Policy, RouteOrder, ShipComplete, allocate_arrays
+from stockkit.engine import kernel_numba
+from stockkit.engine.inputs import check_inputs
+from stockkit.testing.allocation_oracle import allocate_oracle
+
+pytestmark = pytest.mark.skipif(not kernel_numba.available(), reason="numba is not installed (the numba extra)")
+
+
+def _inputs(case: dict, policy: Policy):
+    return check_inputs(**{**case, "policy": policy})
+
+
+def _served_by(case: dict, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Which compiled loop ``kernel="numba"`` ran; the result checked against the oracle."""
+    served: list[str] = []
+    by_sku, by_order = kernel_numba.allocate_by_sku, kernel_numba.allocate_compiled
+    monkeypatch.setattr(kernel_numba, "allocate_by_sku", lambda *a: served.append("sku") or by_sku(*a))
+    monkeypatch.setattr(kernel_numba, "allocate_compiled", lambda *a: served.append("order") or by_order(*a))
+    assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="numba"))
+    return served
+
+
+@pytest.mark.parametrize("policy, loop", [
+    (Policy(), "sku"),
+    (Policy(fill=Fill.LINE, split=False), "sku"),
+    (Policy(route=RouteOrder.NEAREST, fill=Fill.LINE), "sku"),
+    (Policy(fill=Fill.ORDER), "order"),
+    (Policy(ship_complete=ShipComplete.PREFER), "order"),
+    (Policy(route=RouteOrder.NEAREST, ship_complete=ShipComplete.REQUIRE), "order"),
+])
+def test_skus_are_served_one_after_another_unless_a_rule_spans_the_order(
+        policy: Policy, loop: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = random_case(np.random.default_rng(7), "nearest", lines=120, skus=6, warehouses=6, channels=3)
+    assert kernel_numba.by_sku_applies(_inputs(case, policy)) is (loop == "sku")
+    assert _served_by(case, policy, monkeypatch) == [loop]
+
+
+LINE_FIELDS = ("line_order", "line_sku", "line_quantity", "line_channel", "line_lat", "line_lon")
+
+
+def _variant(case: dict, lines: np.ndarray, order_scale: int, order_priority: np.ndarray) -> dict:
+    """``case`` with its lines in the order ``lines`` gives, order numbers times
+    ``order_scale`` and each order's priority from ``order_priority``."""
+    variant = {**case, **{name: case[name][lines] for name in LINE_FIELDS}}
+    variant["line_priority"] = order_priority[variant["line_order"]]
+    variant["line_order"] = variant["line_order"] * order_scale
+    return variant
+
+
+def test_the_service_order_is_derived_the_cheapest_way_that_is_exact() -> None:
+    rng = np.random.default_rng(11)
+    case = random_case(rng, "overlapping", lines=200, skus=5, warehouses=6, channels=3, backorder_share=0.5)
+    n, orders = case["line_order"].size, int(case["line_order"].max()) + 1
+    in_turn, shuffled = np.argsort(case["line_order"], kind="stable"), np.arange(n)
+    few = rng.integers(0, 4, orders)
+    variants = {
+        "in service order": (in_turn, 1, np.zeros(orders, np.int64)),
+        "orders in turn, a few priorities": (in_turn, 1, few),
+        "orders shuffled": (shuffled, 1, few),
+        "priorities far apart": (in_turn, 1, few * 2**40),
+        "too wide to pack": (shuffled, 2**30, few * 2**40),
+    }
+    for name, (lines, scale, priority) in variants.items():
+        variant = _variant(case, lines, scale, priority)
+        got = kernel_numba._service_order(_inputs(variant, Policy()))
+        want = np.lexsort((np.arange(n), variant["line_order"], variant["line_priority"]))
+        if name == "in service order":
+            assert got.size == 0 and (want == np.arange(n)).all()
+        else:
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        for policy in (Policy(), Policy(fill=Fill.LINE, split=False)):
+            assert_same(allocate_oracle(**variant, policy=policy),
+                        allocate_arrays(**variant, policy=policy, kernel="numba"), (name, policy))
+
+
+@pytest.mark.parametrize("policy", [Policy(), Policy(fill=Fill.ORDER)])
+def test_lines_splitting_over_many_warehouses_outgrow_the_first_guess_of_room(policy: Policy) -> None:
+    # two lines of 300 units over 100 warehouses of 3 each: 200 records, where the loops
+    # first make room for about one a line
+    w = 100
+    case = {
+        "line_order": np.array([0, 1]), "line_sku": np.array([0, 0]), "line_quantity": np.array([150, 150]),
+        "line_channel": np.array([0, 0]),
+        "stock_warehouse": np.arange(w), "stock_sku": np.zeros(w, np.int64), "stock_available": np.full(w, 3),
+        "link_channel": np.zeros(w, np.int64), "link_warehouse": np.arange(w), "link_priority": np.arange(w),
+    }
+    result = allocate_arrays(**case, policy=policy, kernel="numba")
+    assert result.record_line.size == w
+    assert_same(allocate_oracle(**case, policy=policy), result)
