@@ -115,42 +115,71 @@ def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
     return ptr, items
 
 
-def _bucket(seq, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, rec_avail, rec_wh):  # pragma: no cover - compiled
-    """The lines SKU by SKU, each SKU's in service order (``seq``, or input order when it
-    is empty): offsets per SKU, line, quantity and route class; and the records with stock
-    SKU by SKU: offsets, record and warehouse."""
+def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, rec_avail,
+            rec_wh):  # pragma: no cover - compiled
+    """The lines SKU by SKU, each SKU's in service order: offsets per SKU, and per slot
+    the line, its quantity and route class; per line its slot. The service order is
+    ``seq``, else the lines' order sorted stably by ``prio`` (``n_prio`` values; input
+    order when empty). Then the records with stock SKU by SKU: offsets, record and
+    warehouse."""
     n = line_sku.shape[0]
-    line_ptr, lines = _counting_sort(line_sku, n_skus, seq, seq.shape[0] > 0)
-    # quantities and classes in that order: the loop reads them in turn, where a load
-    # missing the cache would stall the line's whole work
-    qty = np.empty(n, np.int64)
-    cls = np.empty(n, np.int64)
-    for t in range(n):
-        qty[t] = line_qty[lines[t]]
-        cls[t] = channel_class[line_channel[lines[t]]]
-    rec_ptr, recs = _counting_sort(rec_sku, n_skus, np.flatnonzero(rec_avail > 0), True)
-    wh = np.empty(recs.shape[0], np.int64)
-    for j in range(recs.shape[0]):
-        wh[j] = rec_wh[recs[j]]
-    return line_ptr, lines, qty, cls, rec_ptr, recs, wh
-
-
-def _by_line(out_line, out_wh, out_qty, out_bo, n_out, n):  # pragma: no cover - compiled
-    """The first ``n_out`` records ordered by line (of ``n``), each line's in turn."""
-    at = np.zeros(n + 1, np.int64)
-    for k in range(n_out):
-        at[out_line[k] + 1] += 1
+    ordered = seq.shape[0] > 0
+    by_prio = prio.shape[0] > 0
+    ptr = np.zeros(n_skus * n_prio + 1, np.int64)
     for i in range(n):
-        at[i + 1] += at[i]
+        ptr[line_sku[i] * n_prio + (prio[i] if by_prio else 0) + 1] += 1
+    for k in range(n_skus * n_prio):
+        ptr[k + 1] += ptr[k]
+    cursor = ptr[:-1].copy()
+    slot_of = np.empty(n, np.int64)
+    for t in range(n):
+        i = seq[t] if ordered else t
+        k = line_sku[i] * n_prio + (prio[i] if by_prio else 0)
+        slot_of[i] = cursor[k]
+        cursor[k] += 1
+    # the lines, their quantities and classes to their slots (the loop reads them in turn,
+    # where a load missing the cache would stall the line's whole work), one array a pass:
+    # a pass moving one array keeps many loads in flight, one moving several does not
+    lines = _scattered(np.arange(n), slot_of)
+    qty = _scattered(line_qty, slot_of)
+    cls = _scattered(_gathered(channel_class, line_channel), slot_of)
+    rec_ptr, recs = _counting_sort(rec_sku, n_skus, np.flatnonzero(rec_avail > 0), True)
+    return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, _gathered(rec_wh, recs)
+
+
+def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, n_out):  # pragma: no cover - compiled
+    """What :func:`_serve` gives by slot, by line: the ``n_out`` records (slot ``t``'s are
+    ``[first_of[t], first_of[t + 1])``; line ``i`` is at slot ``slot_of[i]``), unfilled
+    units and reasons. One array a pass, as in :func:`_bucket`."""
+    n = slot_of.shape[0]
+    first = _gathered(first_of, slot_of)
+    count = _gathered(first_of[1:], slot_of) - first
     line = np.empty(n_out, np.int64)
-    wh = np.empty(n_out, np.int64)
-    qty = np.empty(n_out, np.int64)
-    bo = np.empty(n_out, np.bool_)
-    for k in range(n_out):
-        d = at[out_line[k]]
-        at[out_line[k]] = d + 1
-        line[d], wh[d], qty[d], bo[d] = out_line[k], out_wh[k], out_qty[k], out_bo[k]
-    return line, wh, qty, bo
+    at = np.empty(n_out, np.int64)
+    d = 0
+    for i in range(n):
+        for k in range(first[i], first[i] + count[i]):
+            line[d] = i
+            at[d] = k
+            d += 1
+    return (line, _gathered(out_wh, at), _gathered(out_qty, at), _gathered(out_bo, at), _gathered(unfilled, slot_of),
+            _gathered(reason, slot_of))
+
+
+def _gathered(values, at):  # pragma: no cover - compiled
+    """``values[at]``."""
+    out = np.empty(at.shape[0], values.dtype)
+    for i in range(at.shape[0]):
+        out[i] = values[at[i]]
+    return out
+
+
+def _scattered(values, to):  # pragma: no cover - compiled
+    """The array ``out`` with ``out[to] = values`` (``to`` a permutation)."""
+    out = np.empty(values.shape[0], values.dtype)
+    for i in range(values.shape[0]):
+        out[to[i]] = values[i]
+    return out
 
 
 _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
@@ -161,15 +190,20 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
            sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2, wl2, lx, ly, lz, wx, wy, wz, n_lines, out_line,
            out_wh, out_qty, out_bo):  # pragma: no cover - compiled
     """The loop. Groups (orders, or SKUs when ``by_sku``) ``[group_ptr[g], group_ptr[g +
-    1])`` of processing slots, each slot a line (``proc``, ``proc_qty``, ``proc_cls``).
-    Per line (per SKU when ``by_sku``): whether it may be back ordered (``backorder``).
-    Per line: ``first_wh`` (else ``route_first`` of its class), its candidates
-    ``[ec_start, ec_end)`` (when ``by_sku``: laid out at the first line of each route of
-    the SKU, after ``scratch``), whether it is ``located`` (nearest first: ranked here).
-    ``stock`` is changed. Returns (unfilled, reason, record count or -1 when the out
-    arrays are full)."""
+    1])`` of processing slots, each slot ``t`` a line ``proc[t]`` with ``proc_qty[t]``
+    units on route class ``proc_cls[t]``. Per line (per SKU when ``by_sku``): whether it
+    may be back ordered (``backorder``). Per line: ``first_wh`` (else ``route_first`` of
+    its class), its candidates ``[ec_start, ec_end)`` (when ``by_sku``: laid out at the
+    first line of each route of the SKU, after ``scratch``), whether it is ``located``
+    (nearest first: ranked here). ``stock`` is changed.
+
+    Everything comes out by slot, written in turn: records (their ``out_line`` is the
+    slot), unfilled units and reason, where each slot's records start (and the record
+    count after the last); and the record count, -1 when the out arrays are full.
+    Where records start is only right when no order is refused whole."""
     unfilled = np.zeros(n_lines, np.int64)
     reason = np.zeros(n_lines, np.uint8)
+    first_of = np.empty(n_lines + 1, np.int64)
     most = ec_rec.shape[0] - scratch + 1
     keys = np.zeros(most)
     ties = np.zeros(most, np.int64)
@@ -219,7 +253,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                         for f in range(ec_start[i], ec_end[i]):
                             if ec_wh[f] == w:
                                 if n_out >= cap:
-                                    return unfilled, reason, -1
+                                    return unfilled, reason, -1, first_of
                                 n_out, n_undo = _take(i, f, proc_qty[i], stock, ec_rec, ec_wh, out_line, out_wh,
                                                       out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
                                 break
@@ -235,14 +269,15 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
         n_undo = 0
         failed = False
         for t in range(lo, hi):
+            first_of[t] = n_out
             i = proc[t]
             q = proc_qty[t]
             c = proc_cls[t]
             sku = g if by_sku else line_sku[i]
             fw = first_wh[i] if given_first else route_first[c]
             if fw < 0:
-                unfilled[i] = q
-                reason[i] = _NO_WAREHOUSE
+                unfilled[t] = q
+                reason[t] = _NO_WAREHOUSE
                 failed = True
                 continue
             bo_ok = backorder[g] if by_sku else backorder[i]
@@ -282,15 +317,15 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                 ci = ec_start[i]
                 cj = ec_end[i]
             if n_out + cj - ci + 1 > cap:
-                return unfilled, reason, -1
+                return unfilled, reason, -1, first_of
             if lazy:
                 if split and fill != 0 and not bo_ok:
                     total = 0
                     for e in range(ci, cj):
                         total += stock[ec_rec[e]]
                     if total < q:
-                        unfilled[i] = q
-                        reason[i] = _SHORT
+                        unfilled[t] = q
+                        reason[t] = _SHORT
                         failed = True
                         continue
                 while need:
@@ -310,14 +345,14 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                     e = ci + best
                     took_first = took_first or (bo_ok and ec_wh[e] == fw)
                     give = min(need, stock[ec_rec[e]])
-                    n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                    n_out, n_undo = _take(t, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
                                           n_out, undo_rec, undo_qty, n_undo)
                     need -= give
                 if need and bo_ok and not split:
                     for e in range(ci, cj):
                         if ec_wh[e] == fw and stock[ec_rec[e]] > 0:
                             give = stock[ec_rec[e]]
-                            n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty,
+                            n_out, n_undo = _take(t, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty,
                                                   out_bo, n_out, undo_rec, undo_qty, n_undo)
                             took_first = True
                             need -= give
@@ -339,15 +374,15 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                         if total >= q:
                             break
                     if total < q:
-                        unfilled[i] = q
-                        reason[i] = _SHORT
+                        unfilled[t] = q
+                        reason[t] = _SHORT
                         failed = True
                         continue
                 while e < cj:
                     have = stock[ec_rec[e]]
                     if have > 0:
                         give = min(need, have)
-                        n_out, n_undo = _take(i, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                        n_out, n_undo = _take(t, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
                                               n_out, undo_rec, undo_qty, n_undo)
                         took_first = took_first or ec_rank[e] == 0
                         need -= give
@@ -357,13 +392,13 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
             else:
                 for e in range(ci, cj):
                     if stock[ec_rec[e]] >= q:
-                        n_out, n_undo = _take(i, e, q, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                        n_out, n_undo = _take(t, e, q, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
                                               n_out, undo_rec, undo_qty, n_undo)
                         need = 0
                         break
                 if need and bo_ok and ci < cj and ec_rank[ci] == 0 and stock[ec_rec[ci]] > 0:
                     give = stock[ec_rec[ci]]
-                    n_out, n_undo = _take(i, ci, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                    n_out, n_undo = _take(t, ci, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
                                           n_out, undo_rec, undo_qty, n_undo)
                     took_first = True
                     need -= give
@@ -375,39 +410,39 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                     out_wh[k] = out_wh[k - 1]
                     out_qty[k] = out_qty[k - 1]
                     out_bo[k] = out_bo[k - 1]
-                out_line[at] = i
+                out_line[at] = t
                 out_wh[at] = fw
                 out_qty[at] = need
                 out_bo[at] = True
                 n_out += 1
-                reason[i] = _BACKORDERED
+                reason[t] = _BACKORDERED
             elif need:
                 if not split:
-                    unfilled[i] = q
-                    reason[i] = _NO_SINGLE
+                    unfilled[t] = q
+                    reason[t] = _NO_SINGLE
                     failed = True
                 elif fill == 0:
-                    unfilled[i] = need
-                    reason[i] = _SHORT
+                    unfilled[t] = need
+                    reason[t] = _SHORT
                 else:
-                    unfilled[i] = q
-                    reason[i] = _SHORT
+                    unfilled[t] = q
+                    reason[t] = _SHORT
                     failed = True
             else:
-                reason[i] = _FILLED
+                reason[t] = _FILLED
         if fill == 2 and failed:
             for k in range(n_undo):
                 stock[undo_rec[k]] += undo_qty[k]
             n_out = first_out
             for t in range(lo, hi):
-                i = proc[t]
-                if unfilled[i] == 0:
-                    reason[i] = _INCOMPLETE
-                unfilled[i] = proc_qty[t]
-    return unfilled, reason, n_out
+                if unfilled[t] == 0:
+                    reason[t] = _INCOMPLETE
+                unfilled[t] = proc_qty[t]
+    first_of[n_lines] = n_out
+    return unfilled, reason, n_out, first_of
 
 
-_HELPERS = ("_take", "_gather", "_nearer", "_counting_sort")
+_HELPERS = ("_take", "_gather", "_nearer", "_counting_sort", "_gathered", "_scattered")
 _LOOPS = ("_serve", "_bucket", "_by_line")
 _compiled: dict[str, object] = {}
 
@@ -429,25 +464,35 @@ def _unit_vectors(lat: np.ndarray, cos_lat: np.ndarray, lon: np.ndarray) -> tupl
     return cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)
 
 
-def _service_order(inp: Inputs) -> np.ndarray:
-    """The lines in service order (priority, order, input position), or an empty array
-    when they are given in it."""
+#: SKU by SKU, the lines are bucketed by (SKU, priority) at once while that makes at most
+#: this many buckets a line (orders given in turn); else sorted into service order first
+BUCKETS_PER_LINE = 4
+
+
+def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
+    """How :func:`_bucket` finds the service order: the lines in it, or none when they
+    come in it or when sorting them stably by priority is enough (orders come in turn)
+    and bucketing by (SKU, priority) costs little; then the lines' priority ranks and how
+    many there are."""
     prio, order = inp.line_priority, inp.line_order
     n = prio.shape[0]
+    none = np.zeros(0, np.int64)
     if n < 2:
-        return np.zeros(0, np.int64)
+        return none, none, 1
     orders_sorted = bool((order[1:] >= order[:-1]).all())
     low, high = int(prio.min()), int(prio.max())
     if orders_sorted and low == high:
-        return np.zeros(0, np.int64)
+        return none, none, 1
+    if orders_sorted and (high - low + 1) * inp.n_skus <= BUCKETS_PER_LINE * n:
+        return none, prio - low, high - low + 1
     if orders_sorted and high - low <= n:
-        # orders come in turn: a stable counting sort by priority is the whole sort
-        return _jitted("_counting_sort")(prio - low, high - low + 1, np.zeros(0, np.int64), False)[1]
+        # a stable counting sort by priority is the whole sort
+        return _jitted("_counting_sort")(prio - low, high - low + 1, none, False)[1], none, 1
     keys = service_keys(inp)
     if keys is None:
-        return np.lexsort((np.arange(n), order, prio))
+        return np.lexsort((np.arange(n), order, prio)), none, 1
     keys.sort()
-    return keys & ((1 << max(int(n - 1).bit_length(), 1)) - 1)
+    return keys & ((1 << max(int(n - 1).bit_length(), 1)) - 1), none, 1
 
 
 def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -467,8 +512,8 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     :func:`by_sku_applies`."""
     n = inp.line_order.shape[0]
     nothing, none = np.zeros(0, np.int64), np.zeros(0)
-    line_ptr, lines, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
-        _service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
+    line_ptr, lines, slot_of, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
+        *_service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
         inp.stock_sku, inp.stock_available, inp.stock_warehouse)
     located, geo, first_wh = np.zeros(0, bool), (none,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
@@ -491,12 +536,12 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
     while True:
         out = _out_arrays(cap)
-        unfilled, reason, count = _jitted("_serve")(
+        unfilled, reason, count, first_of = _jitted("_serve")(
             True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
             nothing, *ec, 0, inp.stock_available.copy(), nothing, inp.policy.split, fill, 0, undo_size, located,
             rec_ptr, recs, rec_wh, rc.wh_rank, *geo, n, *out)
         if count >= 0:
-            return AllocationArrays(*_jitted("_by_line")(*out, count, n), unfilled, reason)
+            return AllocationArrays(*_jitted("_by_line")(*out[1:], first_of, unfilled, reason, slot_of, count))
         cap *= 2
 
 
@@ -528,7 +573,7 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
     while True:
         out = _out_arrays(cap)
-        unfilled, reason, count = _jitted("_serve")(
+        unfilled, reason, count, _ = _jitted("_serve")(
             False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh,
             np.zeros(0, np.int64), pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split,
             fill, sc, undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, n, *out)
