@@ -346,6 +346,34 @@ def test_the_index_grows_and_changes_in_place() -> None:
     assert whole.line_unfilled.tolist() == [1]          # the booking is in the exported stock
 
 
+@pytest.mark.parametrize("route", [RouteOrder.PRIORITY, RouteOrder.NEAREST])
+def test_the_index_folds_in_thousands_of_new_records_and_still_reads_the_right_ones(route: RouteOrder) -> None:
+    # a few thousand records added after the build are folded into the sorted arrays
+    # (compaction); what the index read of each SKU before must not outlive that
+    skus, warehouses = 100, 50
+    rng = np.random.default_rng(5)
+    links = {"link_channel": np.zeros(warehouses, np.int64), "link_warehouse": np.arange(warehouses),
+             "link_priority": rng.integers(0, 5, warehouses), "warehouse_lat": rng.uniform(-60, 60, warehouses),
+             "warehouse_lon": rng.uniform(-170, 170, warehouses)}
+    index = StockIndex(stock_warehouse=np.array([0, 1]), stock_sku=np.array([0, 0]), stock_available=np.array([2, 3]),
+                       **links, n_skus=skus)
+    policy = Policy(route=route)
+    order = {"line_sku": [0, 7], "line_quantity": [4, 3], "line_channel": [0, 0], "line_lat": [48.8, 48.8],
+             "line_lon": [2.3, 2.3]}
+    index.allocate(**order, policy=policy)                       # reads SKUs 0 and 7 as built
+    for s in range(skus):
+        for w in range(warehouses):
+            if (s, w) not in ((0, 0), (0, 1)):
+                index.set_available(s, w, int(rng.integers(0, 3)))
+    index.add_available(0, 1, 1)
+    before = index.stock_arrays()
+    got = index.allocate(**order, policy=policy, book=True)
+    assert_same(allocate_arrays(line_order=[0, 0], **order, **before, **links, policy=policy, n_skus=skus), got)
+    after = index.stock_arrays()
+    taken = before["stock_available"].sum() - after["stock_available"].sum()
+    assert taken == got.record_quantity.sum() > 0
+
+
 def test_the_index_checks_what_it_is_given() -> None:
     index, _ = index_and_lines(base())
     with pytest.raises(InvalidArray, match="SKU index 9"):

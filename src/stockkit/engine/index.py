@@ -15,7 +15,7 @@ import numpy as np
 from stockkit.engine.inputs import MAX_QUANTITY, check_inputs
 from stockkit.engine.kernel_scalar import allocate_scalar, nearest_route, to_arrays
 from stockkit.engine.policy import AllocationArrays, Policy, RouteOrder, ShipComplete
-from stockkit.engine.ragged import expand
+from stockkit.engine.problem import haversine_radians_km
 from stockkit.errors import InvalidArray, InvalidLocation, InvalidQuantity
 
 __all__ = ["StockIndex"]
@@ -67,12 +67,15 @@ class StockIndex:
         self._lon = inp.warehouse_lon.tolist()
         self._backorder = inp.sku_backorder.tolist()
         self._routes: list[list[int]] = []
+        self._places: dict[int, dict[int, int]] = {}
+        self._by_sku: dict[int, tuple[int, list[int]]] = {}
         self._link_prio: dict[tuple[int, int], int] = {}
         self._nearest: dict[tuple[int, float, float], list[int]] = {}
-        self._linked_cache: dict[frozenset[int], np.ndarray] = {}
+        self._linked_cache: dict[frozenset[int], set[int]] = {}
         # the locations as arrays, and per channel whether all its warehouses have one:
         # made when first needed, dropped when warehouses or links change
         self._lat_lon: tuple[np.ndarray, np.ndarray] | None = None
+        self._radians: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._located: list[bool] = []
         self.set_links(inp.link_channel, inp.link_warehouse, inp.link_priority)
 
@@ -106,8 +109,10 @@ class StockIndex:
         self._lat.append(float(latitude))
         self._lon.append(float(longitude))
         self._nearest.clear()
+        self._places.clear()
         self._linked_cache.clear()
         self._lat_lon = None
+        self._radians = None
         return len(self._lat) - 1
 
     def set_links(self, link_channel, link_warehouse, link_priority) -> None:
@@ -128,9 +133,11 @@ class StockIndex:
         self._routes = [[] for _ in range(self._n_channels)]
         for c, w in sorted(link_prio, key=lambda cw: (cw[0], link_prio[cw], cw[1])):
             self._routes[c].append(w)
+        self._places.clear()
         self._nearest.clear()
         self._linked_cache.clear()
         self._lat_lon = None
+        self._radians = None
 
     def set_backorder(self, sku: int, allowed: bool) -> None:
         """Whether ``sku`` may be back ordered."""
@@ -174,6 +181,7 @@ class StockIndex:
         self._wh = arrays["stock_warehouse"][by_key]
         self._avail = arrays["stock_available"][by_key]
         self._ptr = np.searchsorted(arrays["stock_sku"][by_key], np.arange(self._n_skus + 1))
+        self._by_sku.clear()
         self._extra = {}
 
     def add_available(self, sku: int, warehouse: int, delta: int) -> None:
@@ -191,57 +199,135 @@ class StockIndex:
                 "stock_sku": np.concatenate([sku, extra_sku]),
                 "stock_available": np.concatenate([self._avail, extra_av])}
 
-    def _records_of(self, skus: list[int], channels: set[int]) -> tuple[dict[tuple[int, int], int],
-                                                                          dict[tuple[int, int], int]]:
-        """For the records of ``skus`` (distinct) at warehouses linked to ``channels``:
-        ((SKU, warehouse) -> units available, not below 0; the same keys -> their slot in
-        the sorted arrays, -1 for records added since the build)."""
-        sku = np.array(skus, np.int64)
-        owner, at = expand(self._ptr[sku], self._ptr[sku + 1])
-        wh = self._wh[at]
-        keep = self._linked(channels)[wh]
-        at = at[keep]
-        keys = list(zip(sku[owner[keep]].tolist(), wh[keep].tolist()))
-        left = dict(zip(keys, np.maximum(self._avail[at], 0).tolist()))
-        slots = dict(zip(keys, at.tolist()))
+    def _records_of(self, skus: list[int], channels: set[int], route: tuple[int, float, float] | None = None,
+                    policy: Policy = _DEFAULT_POLICY,
+                    ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int], dict[int, list[int]], set[int]]:
+        """For the records of ``skus`` (distinct) holding units at warehouses linked to
+        ``channels``: ((SKU, warehouse) -> units available; the same keys -> their slot in
+        the sorted arrays, -1 for records added since the build; SKU -> its warehouses
+        among them; the SKUs whose warehouses are not in ``policy`` order).
+
+        ``route``, the (channel, ship-to) every line shares when they all do: each SKU's
+        warehouses then come in its route's order (but for records added since the build).
+        The records are read SKU by SKU in plain Python: an order reads a few dozen, where
+        numpy's cost per call is most of the work."""
+        left: dict[tuple[int, int], int] = {}
+        slots: dict[tuple[int, int], int] = {}
+        held: dict[int, list[int]] = {}
+        linked: dict[int, int] | set[int] = self._linked(channels) if route is None else self._place(route[0])
+        nearer = None
+        if route is not None and policy.route is RouteOrder.NEAREST and not math.isnan(route[1]):
+            nearer = self._distances(route[0], route[1], route[2]).__getitem__
+        avail = self._avail
+        for s in skus:
+            lo, whs = self._sku_records(s)
+            mine = []
+            for slot, w, units in zip(range(lo, lo + len(whs)), whs, avail[lo:lo + len(whs)].tolist()):
+                if units > 0 and w in linked:
+                    key = (s, w)
+                    left[key] = units
+                    slots[key] = slot
+                    mine.append(w)
+            if route is not None and len(mine) > 1:
+                mine.sort(key=linked.__getitem__)       # type: ignore[union-attr]
+                if nearer is not None:
+                    mine.sort(key=nearer)               # stable: ties keep the priority order
+            held[s] = mine
+        unsorted = set() if route is not None else set(skus)
         if self._extra:
             wanted = set(skus)
-            for key, units in self._extra.items():
-                if key[0] in wanted:
-                    left[key] = max(0, units)
-                    slots[key] = -1
-        return left, slots
+            for (s, w), extra in self._extra.items():
+                if s in wanted and extra > 0:
+                    left[(s, w)] = extra
+                    slots[(s, w)] = -1
+                    held[s].append(w)
+                    unsorted.add(s)
+        return left, slots, held, unsorted
 
-    def _linked(self, channels: set[int]) -> np.ndarray:
-        """Per warehouse, whether it is linked to one of ``channels`` (cached)."""
+    def _sku_records(self, sku: int) -> tuple[int, list[int]]:
+        """The first slot and the warehouses of the SKU's records in the sorted arrays
+        (cached until they are rebuilt)."""
+        cached = self._by_sku.get(sku)
+        if cached is None:
+            lo, hi = int(self._ptr[sku]), int(self._ptr[sku + 1])
+            cached = self._by_sku[sku] = (lo, self._wh[lo:hi].tolist())
+        return cached
+
+    def _distances(self, channel: int, lat: float, lon: float) -> list[float]:
+        """Per warehouse its distance from (``lat``, ``lon``), the same floats
+        :func:`nearest_route` ranks by, with the warehouses' radians and cosines kept (the
+        channel's warehouses must all have a location)."""
+        self._locations(channel)
+        if self._radians is None:
+            p2, l2 = np.radians(self._lat_lon[0]), np.radians(self._lat_lon[1])   # type: ignore[index]
+            self._radians = (p2, np.cos(p2), l2)
+        return haversine_radians_km(np.radians(np.float64(lat)), np.radians(np.float64(lon)),
+                                    *self._radians).tolist()
+
+    def _linked(self, channels: set[int]) -> set[int]:
+        """The warehouses linked to one of ``channels`` (cached)."""
         key = frozenset(channels)
-        mask = self._linked_cache.get(key)
-        if mask is None:
-            mask = np.zeros(self.n_warehouses, bool)
-            mask[[w for c in key for w in self._routes[c]]] = True
+        linked = self._linked_cache.get(key)
+        if linked is None:
+            linked = {w for c in key for w in self._routes[c]}
             if len(self._linked_cache) >= 256:      # calls over many mixes of channels
                 self._linked_cache.clear()
-            self._linked_cache[key] = mask
-        return mask
+            self._linked_cache[key] = linked
+        return linked
 
     # -- allocation ------------------------------------------------------------------
+    def _place(self, channel: int) -> dict[int, int]:
+        """Warehouse -> its place on the channel's priority route (cached)."""
+        place = self._places.get(channel)
+        if place is None:
+            place = self._places[channel] = {w: p for p, w in enumerate(self._routes[channel])}
+        return place
+
+    def _locations(self, channel: int) -> tuple[np.ndarray, np.ndarray]:
+        """The warehouses' latitudes and longitudes, once every warehouse of the channel's
+        route is known to have one."""
+        if self._lat_lon is None:
+            self._lat_lon = (np.array(self._lat), np.array(self._lon))
+            self._located = [not any(math.isnan(self._lat[w]) for w in r) for r in self._routes]
+        if not self._located[channel]:
+            raise InvalidLocation("RouteOrder.NEAREST needs a location for every linked warehouse")
+        return self._lat_lon
+
     def _route(self, channel: int, lat: float, lon: float, policy: Policy) -> list[int]:
-        route = self._routes[channel]
+        """The channel's warehouses in policy order from (``lat``, ``lon``) (cached)."""
         if policy.route is not RouteOrder.NEAREST or math.isnan(lat):
-            return route
+            return self._routes[channel]
         key = (channel, lat, lon)
         cached = self._nearest.get(key)
         if cached is None:
-            if self._lat_lon is None:
-                self._lat_lon = (np.array(self._lat), np.array(self._lon))
-                self._located = [not any(math.isnan(self._lat[w]) for w in r) for r in self._routes]
-            if not self._located[channel]:
-                raise InvalidLocation("RouteOrder.NEAREST needs a location for every linked warehouse")
-            cached = nearest_route(route, lat, lon, *self._lat_lon)
+            cached = nearest_route(self._routes[channel], lat, lon, *self._locations(channel))
             if len(self._nearest) > 4096:
                 self._nearest.clear()
             self._nearest[key] = cached
         return cached
+
+    def _candidates(self, sku: int, channel: int, lat: float, lon: float, held: dict[int, list[int]],
+                    unsorted: set[int], policy: Policy) -> list[int]:
+        """The warehouses a line may take from, in its route's order: those of its route
+        holding units of its SKU (no other can give anything), after the route's first
+        warehouse where back orders go; a warehouse of the route alone when none holds any,
+        so that the line is short rather than without a warehouse."""
+        if not self._routes[channel]:
+            return []
+        ws = held.get(sku, [])
+        if sku in unsorted:
+            route = self._route(channel, lat, lon, policy)
+            place = {w: p for p, w in enumerate(route)}
+            ws = sorted((w for w in ws if w in place), key=place.__getitem__)
+        else:
+            ws = ws[:]
+        if self._backorder[sku]:
+            first = self._route(channel, lat, lon, policy)[0]
+            if not ws or ws[0] != first:
+                ws.insert(0, first)
+        elif not ws:
+            ws.append(self._routes[channel][0])     # gives nothing: no record comes of it
+        return ws
 
     def allocate(self, *, line_sku, line_quantity, line_channel, line_order=None, line_priority=None,
                  line_lat=None, line_lon=None, policy: Policy = _DEFAULT_POLICY,
@@ -286,10 +372,18 @@ class StockIndex:
                 if any(order[o[0]] == order[i] for o in orders):
                     raise InvalidArray(f"lines of order {order[i]} differ in line_priority; they must share it")
                 orders.append([i])
-        left, slots = self._records_of(list(set(sku)), set(channel))
+        # the (channel, ship-to) every line shares, when they do: their routes are one
+        nearest = policy.route is RouteOrder.NEAREST
+        shared = {(c, la, lo) if nearest and not math.isnan(la) else (c, math.inf, math.inf)
+                  for c, la, lo in zip(channel, lat, lon)}
+        one = None
+        if len(shared) == 1:
+            c, la, lo = shared.pop()
+            one = (c, la, lo) if la != math.inf else (c, math.nan, math.nan)
+        left, slots, held, unsorted = self._records_of(list(set(sku)), set(channel), one, policy)
+        candidates = [self._candidates(sku[i], channel[i], lat[i], lon[i], held, unsorted, policy) for i in range(n)]
         records, unfilled, reason = allocate_scalar(
-            [(i, sku[i], qty[i]) for i in range(n)], orders,
-            lambda i: self._route(channel[i], lat[i], lon[i], policy), left,
+            [(i, sku[i], qty[i]) for i in range(n)], orders, candidates.__getitem__, left,
             self._backorder.__getitem__, policy)
         if book:
             # what the records took (back orders take nothing from stock)

@@ -25,17 +25,22 @@ from stockkit.engine.policy import RouteOrder, ShipComplete
 from stockkit.engine.ragged import expand, run_starts
 
 __all__ = ["EARTH_RADIUS_KM", "LazyNearest", "PendingNearest", "Problem", "build_problem", "haversine_km",
-           "nearest_first", "nearest_lists", "nearest_usable"]
+           "haversine_radians_km", "nearest_first", "nearest_lists", "nearest_usable"]
 
 EARTH_RADIUS_KM = 6371.0088
 
 
 def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     """Great-circle distance in kilometres, elementwise, between points given in degrees."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    p2 = np.radians(lat2)
+    return haversine_radians_km(np.radians(lat1), np.radians(lon1), p2, np.cos(p2), np.radians(lon2))
+
+
+def haversine_radians_km(p1: np.ndarray, l1: np.ndarray, p2: np.ndarray, cos_p2: np.ndarray,
+                         l2: np.ndarray) -> np.ndarray:
+    """:func:`haversine_km` (the same floats) from latitudes and longitudes in radians and
+    the cosines of the second latitudes, for when those are kept between calls."""
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * cos_p2 * np.sin((l2 - l1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
