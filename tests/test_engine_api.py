@@ -51,6 +51,9 @@ BAD = [
     ({"link_warehouse": np.array([0, 1, -1])}, InvalidArray, "not a warehouse index"),
     ({"link_warehouse": np.array([0, 1, 7]), "n_warehouses": 3}, InvalidArray, "n_warehouses=3 but"),
     ({"stock_warehouse": np.array([0, 0]), "stock_sku": np.array([1, 1])}, InvalidArray, "twice"),
+    # pairs spread too wide for a table of every pair are sorted instead
+    ({"stock_warehouse": np.array([0, 5, 0]), "stock_sku": np.array([1, 0, 1]), "stock_available": np.array([1, 1, 1]),
+      "n_warehouses": 10**6}, InvalidArray, "twice; give each pair once"),
     ({"link_warehouse": np.array([0, 0, 1]), "link_channel": np.array([0, 0, 1])}, InvalidArray, "twice"),
     ({"line_channel": np.array([0, 1, 1])}, InvalidArray, "lines of order 0 differ in line_channel"),
     ({"line_priority": np.array([0, 1, 0])}, InvalidArray, "lines of order 0 differ in line_priority"),

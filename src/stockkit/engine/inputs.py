@@ -111,9 +111,20 @@ def _check_coordinates(lat_name: str, lat: np.ndarray, lon: np.ndarray, *, allow
         raise InvalidLocation(f"{lat_name.replace('lat', 'lon')} must be finite longitudes in [-180, 180]")
 
 
+#: pairs are told apart in a table of one byte per possible pair while it holds at most
+#: this many bytes per pair given (a sort of the pairs costs more, well past this)
+_PAIR_TABLE_BYTES = 64
+
+
 def _no_duplicates(name: str, first: np.ndarray, second: np.ndarray, n_second: int) -> None:
     keys = first * max(n_second, 1) + second
     if keys.size > 1:
+        span = int(keys.max()) + 1
+        if span <= _PAIR_TABLE_BYTES * keys.size:
+            seen = np.zeros(span, bool)
+            seen[keys] = True
+            if np.count_nonzero(seen) == keys.size:
+                return
         keys = np.sort(keys)
         same = keys[1:] == keys[:-1]
         if same.any():
