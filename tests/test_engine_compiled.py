@@ -103,3 +103,28 @@ def test_lines_splitting_over_many_warehouses_outgrow_the_first_guess_of_room(po
     result = allocate_arrays(**case, policy=policy, kernel="numba")
     assert result.record_line.size == w
     assert_same(allocate_oracle(**case, policy=policy), result)
+
+
+@pytest.mark.parametrize("n_keys", [7, kernel_numba.COUNTING_KEYS, kernel_numba.COUNTING_KEYS * 4 + 3])
+def test_bucketing_keeps_each_keys_items_in_their_order(n_keys: int) -> None:
+    # one count per key while the keys are few, digit by digit (a radix sort) beyond
+    rng = np.random.default_rng(n_keys)
+    keys = rng.integers(0, n_keys, 5_000)
+    keys[:50] = n_keys - 1
+    order = rng.permutation(keys.size)[:4_000]
+    sort = kernel_numba._jitted("_counting_sort")
+    for items, ordered in ((np.arange(keys.size), False), (order, True)):
+        ptr, got = sort(keys, n_keys, items if ordered else np.zeros(0, np.int64), ordered)
+        np.testing.assert_array_equal(got, items[np.argsort(keys[items], kind="stable")])
+        np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(np.bincount(keys[items], minlength=n_keys)))))
+
+
+def test_a_catalogue_of_a_million_skus_is_bucketed_digit_by_digit() -> None:
+    rng = np.random.default_rng(3)
+    case = random_case(rng, "overlapping", lines=300, skus=4, warehouses=5, channels=3)
+    skus = 1_000_000            # more SKUs than one count per key allows
+    spread = rng.choice(skus, 4, replace=False)
+    case = {**case, "line_sku": spread[case["line_sku"]], "stock_sku": spread[case["stock_sku"]], "n_skus": skus,
+            "sku_backorder": np.zeros(skus, bool)}
+    for policy in (Policy(), Policy(fill=Fill.LINE)):
+        assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="numba"))

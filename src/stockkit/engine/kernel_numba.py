@@ -44,9 +44,10 @@ def by_sku_applies(inp: Inputs) -> bool:
 
 
 # ---------------------------------------------------------------------------------------
-# Small helpers without branches. The loop keeps every rule that branches inline: numba
-# counts references to the arrays a call passes, and where LLVM cannot pair them up inside
-# one block, that costs more than the line's work.
+# Helpers. The loop keeps the rules for a line inline and calls per line only _take, which
+# has no branch: numba counts references to the arrays a call passes, and where LLVM
+# cannot pair those counts up inside one block they cost more than the line's work
+# (_gather and _nearer run for nearest-first lines alone, which rank their candidates).
 
 
 def _take(i, e, units, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo, n_out,
@@ -97,21 +98,52 @@ def _nearer(i, a, b, keys, ties, ec_wh, start, lp1, lc1, ll1, wp2, wc2, wl2):  #
     return ties[a] < ties[b]
 
 
+#: up to this many keys, one count per key (a table in the processor's cache); beyond,
+#: keys are sorted by digits of at most :data:`RADIX_BITS` bits, least significant first,
+#: whose tables stay in the first-level cache where one count per key (a million SKUs)
+#: would miss the cache on almost every item
+COUNTING_KEYS = 1 << 18
+RADIX_BITS = 8
+
+
 def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
     """Offsets per key (``n_keys + 1``) and the items ``order`` lists (every item in turn
-    when ``ordered`` is False) stably sorted by ``keys``."""
+    when ``ordered`` is False) stably sorted by ``keys`` (a radix sort)."""
     n = order.shape[0] if ordered else keys.shape[0]
-    ptr = np.zeros(n_keys + 1, np.int64)
-    for t in range(n):
-        ptr[keys[order[t] if ordered else t] + 1] += 1
-    for s in range(n_keys):
-        ptr[s + 1] += ptr[s]
-    cursor = ptr[:-1].copy()
     items = np.empty(n, np.int64)
+    k = np.empty(n, np.int64)
     for t in range(n):
         i = order[t] if ordered else t
-        items[cursor[keys[i]]] = i
-        cursor[keys[i]] += 1
+        items[t] = i
+        k[t] = keys[i]
+    bits = 1
+    while (1 << bits) < n_keys:
+        bits += 1
+    passes = 1 if n_keys <= COUNTING_KEYS else (bits + RADIX_BITS - 1) // RADIX_BITS
+    digit = (bits + passes - 1) // passes
+    mask = (1 << digit) - 1
+    # two buffers taken in turn: fresh pages each pass would cost a fault apiece
+    moved_items = np.empty(n if passes > 0 else 0, np.int64)
+    moved_k = np.empty(n if passes > 0 else 0, np.int64)
+    for p in range(passes):
+        shift = p * digit
+        at = np.zeros(mask + 2, np.int64)
+        for t in range(n):
+            at[((k[t] >> shift) & mask) + 1] += 1
+        for d in range(mask + 1):
+            at[d + 1] += at[d]
+        for t in range(n):
+            d = (k[t] >> shift) & mask
+            moved_items[at[d]] = items[t]
+            moved_k[at[d]] = k[t]
+            at[d] += 1
+        items, moved_items = moved_items, items
+        k, moved_k = moved_k, k
+    ptr = np.zeros(n_keys + 1, np.int64)
+    for t in range(n):
+        ptr[k[t] + 1] += 1
+    for key in range(n_keys):
+        ptr[key + 1] += ptr[key]
     return ptr, items
 
 
@@ -123,26 +155,16 @@ def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, 
     order when empty). Then the records with stock SKU by SKU: offsets, record and
     warehouse."""
     n = line_sku.shape[0]
-    ordered = seq.shape[0] > 0
-    by_prio = prio.shape[0] > 0
-    ptr = np.zeros(n_skus * n_prio + 1, np.int64)
-    for i in range(n):
-        ptr[line_sku[i] * n_prio + (prio[i] if by_prio else 0) + 1] += 1
-    for k in range(n_skus * n_prio):
-        ptr[k + 1] += ptr[k]
-    cursor = ptr[:-1].copy()
-    slot_of = np.empty(n, np.int64)
-    for t in range(n):
-        i = seq[t] if ordered else t
-        k = line_sku[i] * n_prio + (prio[i] if by_prio else 0)
-        slot_of[i] = cursor[k]
-        cursor[k] += 1
-    # the lines, their quantities and classes to their slots (the loop reads them in turn,
-    # where a load missing the cache would stall the line's whole work), one array a pass:
-    # a pass moving one array keeps many loads in flight, one moving several does not
-    lines = _scattered(np.arange(n), slot_of)
-    qty = _scattered(line_qty, slot_of)
-    cls = _scattered(_gathered(channel_class, line_channel), slot_of)
+    key = line_sku
+    if prio.shape[0] > 0:
+        key = line_sku * n_prio + prio
+    ptr, lines = _counting_sort(key, n_skus * n_prio, seq, seq.shape[0] > 0)
+    # the lines' slots, quantities and classes (the loop reads them in turn, where a load
+    # missing the cache would stall the line's whole work), one array a pass: a pass
+    # moving one array keeps many loads in flight, one moving several does not
+    slot_of = _scattered(np.arange(n), lines)
+    qty = _gathered(line_qty, lines)
+    cls = _gathered(channel_class, _gathered(line_channel, lines))
     rec_ptr, recs = _counting_sort(rec_sku, n_skus, np.flatnonzero(rec_avail > 0), True)
     return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, _gathered(rec_wh, recs)
 
