@@ -426,3 +426,25 @@ def test_small_inputs_take_the_python_kernel_and_big_ones_the_arrays() -> None:
     assert chosen(big, "numpy") == "intervals"
     assert chosen(big, "auto") == ("numba" if "numba" in available_kernels() else "intervals")
     assert chosen(small, "rounds") == "rounds" and chosen(big, "python") == "python"
+
+
+@pytest.mark.parametrize("shape", ["in turn, one priority", "in turn, few priorities", "in turn, priorities far apart",
+                                   "shuffled", "too wide to pack"])
+def test_the_service_order_is_priority_then_order_then_input_position(shape: str) -> None:
+    from stockkit.engine.kernel_intervals import service_order
+
+    rng = np.random.default_rng(len(shape))
+    n = 500
+    order = np.sort(rng.integers(0, 200, n))
+    priority = {"in turn, one priority": np.zeros(200, np.int64), "in turn, few priorities": rng.integers(0, 5, 200),
+                "in turn, priorities far apart": rng.integers(0, 5, 200) * 2**40,
+                "shuffled": rng.integers(0, 5, 200), "too wide to pack": rng.integers(0, 5, 200) * 2**40}[shape][order]
+    if shape in ("shuffled", "too wide to pack"):
+        shuffle = rng.permutation(n)
+        order, priority = order[shuffle] * (2**30 if shape == "too wide to pack" else 1), priority[shuffle]
+    inp = check_inputs(**(base() | {
+        "line_order": order, "line_sku": np.zeros(n, np.int64), "line_quantity": np.ones(n, np.int64),
+        "line_channel": np.zeros(n, np.int64), "line_priority": priority, "line_lat": None, "line_lon": None,
+        "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None, "n_skus": None, "n_warehouses": None,
+        "n_channels": None}), policy=Policy())
+    np.testing.assert_array_equal(service_order(inp), np.lexsort((np.arange(n), order, priority)))

@@ -203,7 +203,7 @@ def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) 
 
 
 def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | None = None) -> AllocationArrays | None:
-    """Run the rounds or the compiled kernel on ``inp`` and map the result back to input
+    """Run the rounds or the compiled kernel order by order on ``inp``, the result in input
     order; None when the rounds settle fewer lines per round than ``min_rate`` asks (see
     :func:`~stockkit.engine.kernel_rounds.allocate_rounds`)."""
     policy = inp.policy
@@ -216,12 +216,11 @@ def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | No
         n_lines = pb.qty.shape[0]
         group_total = (order_sku_groups(pb)[1] if policy.ship_complete is not ShipComplete.OFF
                        else np.zeros(n_lines, np.int64))
-        (pos, wh, qty, bo), unfilled, reason = kernel_numba.allocate_compiled(pb, policy, group_total)
-    else:
-        rounds = allocate_rounds(pb, policy, min_rate=min_rate)
-        if rounds is None:
-            return None
-        (pos, _rank, wh, qty, bo), unfilled, reason = rounds
+        return kernel_numba.allocate_compiled(pb, policy, group_total)
+    rounds = allocate_rounds(pb, policy, min_rate=min_rate)
+    if rounds is None:
+        return None
+    (pos, _rank, wh, qty, bo), unfilled, reason = rounds
     n = pb.qty.shape[0]
     line_unfilled = np.empty(n, np.int64)
     line_reason = np.empty(n, np.uint8)

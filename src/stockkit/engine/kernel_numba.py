@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, service_keys
+from stockkit.engine.kernel_intervals import RouteClasses, service_order
 from stockkit.engine.policy import AllocationArrays, Fill, Policy, RouteOrder, ShipComplete
 from stockkit.engine.problem import LazyNearest, Problem, nearest_first
 
@@ -221,8 +221,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
 
     Everything comes out by slot, written in turn: records (their ``out_line`` is the
     slot), unfilled units and reason, where each slot's records start (and the record
-    count after the last); and the record count, -1 when the out arrays are full.
-    Where records start is only right when no order is refused whole."""
+    count after the last); and the record count, -1 when the out arrays are full."""
     unfilled = np.zeros(n_lines, np.int64)
     reason = np.zeros(n_lines, np.uint8)
     first_of = np.empty(n_lines + 1, np.int64)
@@ -248,6 +247,8 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
         if lo == hi:
             continue
         first_out = n_out
+        for t in range(lo, hi):
+            first_of[t] = n_out         # until a line of the group takes something
         used = scratch
         if sc != 0:
             # ship complete: one warehouse holding every line's SKU total, in the first
@@ -276,6 +277,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                             if ec_wh[f] == w:
                                 if n_out >= cap:
                                     return unfilled, reason, -1, first_of
+                                first_of[i] = n_out
                                 n_out, n_undo = _take(i, f, proc_qty[i], stock, ec_rec, ec_wh, out_line, out_wh,
                                                       out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
                                 break
@@ -457,6 +459,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                 stock[undo_rec[k]] += undo_qty[k]
             n_out = first_out
             for t in range(lo, hi):
+                first_of[t] = first_out     # the refused order's records are gone
                 if unfilled[t] == 0:
                     reason[t] = _INCOMPLETE
                 unfilled[t] = proc_qty[t]
@@ -492,29 +495,20 @@ BUCKETS_PER_LINE = 4
 
 
 def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
-    """How :func:`_bucket` finds the service order: the lines in it, or none when they
-    come in it or when sorting them stably by priority is enough (orders come in turn)
-    and bucketing by (SKU, priority) costs little; then the lines' priority ranks and how
-    many there are."""
+    """How :func:`_bucket` finds the service order: none needed when the lines come in it
+    or when sorting them stably by priority is enough (orders come in turn) and bucketing
+    by (SKU, priority) costs little: then the lines' priority ranks and how many there
+    are; else the lines in service order."""
     prio, order = inp.line_priority, inp.line_order
     n = prio.shape[0]
     none = np.zeros(0, np.int64)
-    if n < 2:
-        return none, none, 1
-    orders_sorted = bool((order[1:] >= order[:-1]).all())
-    low, high = int(prio.min()), int(prio.max())
-    if orders_sorted and low == high:
-        return none, none, 1
-    if orders_sorted and (high - low + 1) * inp.n_skus <= BUCKETS_PER_LINE * n:
-        return none, prio - low, high - low + 1
-    if orders_sorted and high - low <= n:
-        # a stable counting sort by priority is the whole sort
-        return _jitted("_counting_sort")(prio - low, high - low + 1, none, False)[1], none, 1
-    keys = service_keys(inp)
-    if keys is None:
-        return np.lexsort((np.arange(n), order, prio)), none, 1
-    keys.sort()
-    return keys & ((1 << max(int(n - 1).bit_length(), 1)) - 1), none, 1
+    if n > 1 and bool((order[1:] >= order[:-1]).all()):
+        low, high = int(prio.min()), int(prio.max())
+        if low == high:
+            return none, none, 1
+        if (high - low + 1) * inp.n_skus <= BUCKETS_PER_LINE * n:
+            return none, prio - low, high - low + 1
+    return (service_order(inp) if n > 1 else none), none, 1
 
 
 def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -567,9 +561,9 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
         cap *= 2
 
 
-def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
-    """Serve ``pb`` order by order; returns (records sorted, unfilled, reason) in
-    positions, the records as (position, warehouse, quantity, back order)."""
+def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> AllocationArrays:
+    """Serve ``pb`` order by order (``group_total``: per position the units of its SKU in
+    its order, read for ship complete only)."""
     n = pb.qty.shape[0]
     fill = {Fill.PARTIAL: 0, Fill.LINE: 1, Fill.ORDER: 2}[policy.fill]
     sc = {ShipComplete.OFF: 0, ShipComplete.PREFER: 1, ShipComplete.REQUIRE: 2}[policy.ship_complete]
@@ -595,10 +589,11 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray):
     cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
     while True:
         out = _out_arrays(cap)
-        unfilled, reason, count, _ = _jitted("_serve")(
+        unfilled, reason, count, first_of = _jitted("_serve")(
             False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh,
             np.zeros(0, np.int64), pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split,
             fill, sc, undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, n, *out)
         if count >= 0:
-            return tuple(a[:count] for a in out), unfilled, reason
+            slot_of = _jitted("_scattered")(np.arange(n), pb.seq)
+            return AllocationArrays(*_jitted("_by_line")(*out[1:], first_of, unfilled, reason, slot_of, count))
         cap *= 2

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, group_candidates, route_classes, service_keys
+from stockkit.engine.kernel_intervals import RouteClasses, group_candidates, route_classes, service_order
 from stockkit.engine.policy import RouteOrder, ShipComplete
 from stockkit.engine.ragged import expand, run_starts
 
@@ -157,11 +157,7 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
     pending lists: another kernel given ``lazy_nearest=False`` must ask for ``eager``.
     """
     n = inp.line_order.shape[0]
-    keys = service_keys(inp)
-    if keys is None:
-        seq = np.lexsort((np.arange(n), inp.line_order, inp.line_priority))
-    else:
-        seq = np.sort(keys) & ((1 << max(int(n - 1).bit_length(), 1)) - 1)
+    seq = service_order(inp)
     order_raw = inp.line_order[seq]
     new_order = np.ones(n, dtype=bool)
     new_order[1:] = order_raw[1:] != order_raw[:-1]
