@@ -448,3 +448,19 @@ def test_the_service_order_is_priority_then_order_then_input_position(shape: str
         "warehouse_lat": None, "warehouse_lon": None, "sku_backorder": None, "n_skus": None, "n_warehouses": None,
         "n_channels": None}), policy=Policy())
     np.testing.assert_array_equal(service_order(inp), np.lexsort((np.arange(n), order, priority)))
+
+
+def test_auto_serves_sku_by_sku_unless_the_catalogue_dwarfs_the_wave(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stockkit.engine import kernel_numba
+
+    monkeypatch.setattr(kernel_numba, "available", lambda: True)
+
+    def chosen(skus: int) -> str:
+        case = base() | {"line_order": np.arange(100), "line_sku": np.arange(100) % 2,
+                         "line_quantity": np.ones(100, np.int64), "line_channel": np.zeros(100, np.int64)}
+        args = {"line_priority": None, "line_lat": None, "line_lon": None, "warehouse_lat": None,
+                "warehouse_lon": None, "sku_backorder": None, "n_warehouses": None, "n_channels": None}
+        return choose_kernel(check_inputs(**case, **args, n_skus=skus, policy=Policy()))
+
+    assert chosen(api.BY_SKU_MAX_SKUS_PER_LINE * 100) == "numba"
+    assert chosen(api.BY_SKU_MAX_SKUS_PER_LINE * 100 + 1) == "intervals"

@@ -207,8 +207,9 @@ class StockIndex:
         the sorted arrays, -1 for records added since the build; SKU -> its warehouses
         among them; the SKUs whose warehouses are not in ``policy`` order).
 
-        ``route``, the (channel, ship-to) every line shares when they all do: each SKU's
-        warehouses then come in its route's order (but for records added since the build).
+        ``route``, the (channel, ship-to) every line shares when they all do: the records
+        are then those on its route (``channels`` is not read), and each SKU's warehouses
+        come in its route's order (but for records added since the build).
         The records are read SKU by SKU in plain Python: an order reads a few dozen, where
         numpy's cost per call is most of the work."""
         left: dict[tuple[int, int], int] = {}
@@ -309,12 +310,14 @@ class StockIndex:
     def _candidates(self, sku: int, channel: int, lat: float, lon: float, held: dict[int, list[int]],
                     unsorted: set[int], policy: Policy) -> list[int]:
         """The warehouses a line may take from, in its route's order: those of its route
-        holding units of its SKU (no other can give anything), after the route's first
-        warehouse where back orders go; a warehouse of the route alone when none holds any,
-        so that the line is short rather than without a warehouse."""
+        holding units of its SKU (no other can give anything); first the route's first
+        warehouse, where back orders go, when the SKU may be back ordered; a warehouse of
+        the route alone when none holds any, so that the line is short rather than without
+        a warehouse."""
         if not self._routes[channel]:
             return []
         ws = held.get(sku, [])
+        route = None
         if sku in unsorted:
             route = self._route(channel, lat, lon, policy)
             place = {w: p for p, w in enumerate(route)}
@@ -322,7 +325,7 @@ class StockIndex:
         else:
             ws = ws[:]
         if self._backorder[sku]:
-            first = self._route(channel, lat, lon, policy)[0]
+            first = (route or self._route(channel, lat, lon, policy))[0]
             if not ws or ws[0] != first:
                 ws.insert(0, first)
         elif not ws:
@@ -374,11 +377,11 @@ class StockIndex:
                 orders.append([i])
         # the (channel, ship-to) every line shares, when they do: their routes are one
         nearest = policy.route is RouteOrder.NEAREST
-        shared = {(c, la, lo) if nearest and not math.isnan(la) else (c, math.inf, math.inf)
+        routes = {(c, la, lo) if nearest and not math.isnan(la) else (c, math.inf, math.inf)
                   for c, la, lo in zip(channel, lat, lon)}
         one = None
-        if len(shared) == 1:
-            c, la, lo = shared.pop()
+        if len(routes) == 1:
+            c, la, lo = routes.pop()
             one = (c, la, lo) if la != math.inf else (c, math.nan, math.nan)
         left, slots, held, unsorted = self._records_of(list(set(sku)), set(channel), one, policy)
         candidates = [self._candidates(sku[i], channel[i], lat[i], lon[i], held, unsorted, policy) for i in range(n)]

@@ -50,12 +50,12 @@ def by_sku_applies(inp: Inputs) -> bool:
 # (_gather and _nearer run for nearest-first lines alone, which rank their candidates).
 
 
-def _take(i, e, units, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo, n_out,
+def _take(slot, e, units, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo, n_out,
           undo_rec, undo_qty, n_undo):  # pragma: no cover - compiled
-    """Book ``units`` of candidate ``e`` for line ``i``: one record out, stock down, and an
-    undo entry (from which fill per order gives a refused order's stock back); returns the
-    new counts."""
-    out_line[n_out] = i
+    """Book ``units`` of candidate ``e`` for the line at ``slot``: one record out, stock
+    down, and an undo entry (from which fill per order gives a refused order's stock
+    back); returns the new counts."""
+    out_line[n_out] = slot
     out_wh[n_out] = ec_wh[e]
     out_qty[n_out] = units
     out_bo[n_out] = False
@@ -108,7 +108,8 @@ RADIX_BITS = 8
 
 def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
     """Offsets per key (``n_keys + 1``) and the items ``order`` lists (every item in turn
-    when ``ordered`` is False) stably sorted by ``keys`` (a radix sort)."""
+    when ``ordered`` is False) stably sorted by ``keys``: one counting pass up to
+    :data:`COUNTING_KEYS` keys, else a radix sort."""
     n = order.shape[0] if ordered else keys.shape[0]
     items = np.empty(n, np.int64)
     k = np.empty(n, np.int64)
@@ -123,8 +124,8 @@ def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
     digit = (bits + passes - 1) // passes
     mask = (1 << digit) - 1
     # two buffers taken in turn: fresh pages each pass would cost a fault apiece
-    moved_items = np.empty(n if passes > 0 else 0, np.int64)
-    moved_k = np.empty(n if passes > 0 else 0, np.int64)
+    moved_items = np.empty(n, np.int64)
+    moved_k = np.empty(n, np.int64)
     for p in range(passes):
         shift = p * digit
         at = np.zeros(mask + 2, np.int64)
@@ -149,11 +150,11 @@ def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
 
 def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, rec_avail,
             rec_wh):  # pragma: no cover - compiled
-    """The lines SKU by SKU, each SKU's in service order: offsets per SKU, and per slot
-    the line, its quantity and route class; per line its slot. The service order is
-    ``seq``, else the lines' order sorted stably by ``prio`` (``n_prio`` values; input
-    order when empty). Then the records with stock SKU by SKU: offsets, record and
-    warehouse."""
+    """The lines SKU by SKU, each SKU's in service order, and the records with stock SKU
+    by SKU. The service order is ``seq``, else the lines' order sorted stably by ``prio``
+    (offsets below ``n_prio``; input order when empty). Returns the lines' offsets per
+    SKU; per slot the line; per line its slot; per slot the quantity and route class;
+    the records' offsets per SKU, and per entry the record and its warehouse."""
     n = line_sku.shape[0]
     key = line_sku
     if prio.shape[0] > 0:
@@ -440,18 +441,15 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                 out_bo[at] = True
                 n_out += 1
                 reason[t] = _BACKORDERED
+            elif need and not split:
+                unfilled[t] = q
+                reason[t] = _NO_SINGLE
+                failed = True
             elif need:
-                if not split:
-                    unfilled[t] = q
-                    reason[t] = _NO_SINGLE
-                    failed = True
-                elif fill == 0:
-                    unfilled[t] = need
-                    reason[t] = _SHORT
-                else:
-                    unfilled[t] = q
-                    reason[t] = _SHORT
-                    failed = True
+                # only with partial fill: fill per line or order refused a split line
+                # short of stock before it took anything
+                unfilled[t] = need
+                reason[t] = _SHORT
             else:
                 reason[t] = _FILLED
         if fill == 2 and failed:
@@ -495,10 +493,11 @@ BUCKETS_PER_LINE = 4
 
 
 def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
-    """How :func:`_bucket` finds the service order: none needed when the lines come in it
-    or when sorting them stably by priority is enough (orders come in turn) and bucketing
-    by (SKU, priority) costs little: then the lines' priority ranks and how many there
-    are; else the lines in service order."""
+    """How :func:`_bucket` finds the service order, as (lines in service order, priority
+    offsets, how many offsets). Both arrays are empty when the lines come in service
+    order. When orders come in turn, sorting stably by priority is enough; if bucketing
+    by (SKU, priority) then costs little, the offsets of the priorities from the lowest
+    are given instead of the lines. Otherwise the lines in service order."""
     prio, order = inp.line_priority, inp.line_order
     n = prio.shape[0]
     none = np.zeros(0, np.int64)
@@ -519,19 +518,28 @@ def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.n
     return (lat, c1, lon, wh_lat, c2, wh_lon, *_unit_vectors(lat, c1, lon), *_unit_vectors(wh_lat, c2, wh_lon))
 
 
-def _out_arrays(cap: int) -> list[np.ndarray]:
-    return [np.empty(cap, np.int64) for _ in range(3)] + [np.empty(cap, np.bool_)]
+def _served(n: int, slot_of: np.ndarray, serve) -> AllocationArrays:
+    """The result of ``serve(out_line, out_wh, out_qty, out_bo)`` (a call of
+    :func:`_serve` on ``n`` lines, line ``i`` at slot ``slot_of[i]``) in line order,
+    called again with out arrays twice as large while they are too small."""
+    cap = n + n // 8 + 64  # most lines give one record
+    while True:
+        out = [np.empty(cap, np.int64) for _ in range(3)] + [np.empty(cap, np.bool_)]
+        unfilled, reason, count, first_of = serve(*out)
+        if count >= 0:
+            return AllocationArrays(*_jitted("_by_line")(*out[1:], first_of, unfilled, reason, slot_of, count))
+        cap *= 2
 
 
 def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     """Serve ``inp`` SKU by SKU (``rc``: its route classes); only where
     :func:`by_sku_applies`."""
     n = inp.line_order.shape[0]
-    nothing, none = np.zeros(0, np.int64), np.zeros(0)
+    nothing, no_floats = np.zeros(0, np.int64), np.zeros(0)
     line_ptr, lines, slot_of, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
         *_service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
         inp.stock_sku, inp.stock_available, inp.stock_warehouse)
-    located, geo, first_wh = np.zeros(0, bool), (none,) * 12, nothing
+    located, geo, first_wh = np.zeros(0, bool), (no_floats,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
         located = ~np.isnan(inp.line_lat)
         geo = _geometry(np.radians(inp.line_lat), np.radians(inp.line_lon), np.radians(inp.warehouse_lat),
@@ -549,16 +557,11 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     undo_size = int(per_sku.max(initial=0)) + 2
     ec = [np.empty(room, np.int64) for _ in range(3)]
     fill = 0 if inp.policy.fill is Fill.PARTIAL else 1
-    cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
-    while True:
-        out = _out_arrays(cap)
-        unfilled, reason, count, first_of = _jitted("_serve")(
-            True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
-            nothing, *ec, 0, inp.stock_available.copy(), nothing, inp.policy.split, fill, 0, undo_size, located,
-            rec_ptr, recs, rec_wh, rc.wh_rank, *geo, n, *out)
-        if count >= 0:
-            return AllocationArrays(*_jitted("_by_line")(*out[1:], first_of, unfilled, reason, slot_of, count))
-        cap *= 2
+    serve = _jitted("_serve")
+    return _served(n, slot_of, lambda *out: serve(
+        True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
+        nothing, *ec, 0, inp.stock_available.copy(), nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
+        recs, rec_wh, rc.wh_rank, *geo, n, *out))
 
 
 def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> AllocationArrays:
@@ -572,9 +575,8 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     lazy = pb.lazy
     scratch = pb.ec_rec.shape[0]
     if lazy is None:
-        none = np.zeros(0)
-        located, line_cls, link_rank, geo = np.zeros(0, bool), np.zeros(n, np.int64), np.zeros((1, 1), np.int64), (
-            none,) * 12
+        located, line_cls, link_rank = np.zeros(0, bool), np.zeros(n, np.int64), np.zeros((1, 1), np.int64)
+        geo = (np.zeros(0),) * 12
         sku_ptr, sku_rec, sku_wh = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         room = 1
     else:
@@ -586,14 +588,8 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     # room after the shared candidates where each nearest-first line ranks its own
     ec = [np.concatenate([a, np.zeros(room, np.int64)]) for a in (pb.ec_rec, pb.ec_rank, pb.ec_wh)]
     group_ptr = np.append(pb.order_start, n)
-    cap = n + n // 8 + 64  # most lines give one record; a retry doubles it
-    while True:
-        out = _out_arrays(cap)
-        unfilled, reason, count, first_of = _jitted("_serve")(
-            False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh,
-            np.zeros(0, np.int64), pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split,
-            fill, sc, undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, n, *out)
-        if count >= 0:
-            slot_of = _jitted("_scattered")(np.arange(n), pb.seq)
-            return AllocationArrays(*_jitted("_by_line")(*out[1:], first_of, unfilled, reason, slot_of, count))
-        cap *= 2
+    serve = _jitted("_serve")
+    return _served(n, _jitted("_scattered")(np.arange(n), pb.seq), lambda *out: serve(
+        False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
+        pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split, fill, sc, undo_size, located,
+        sku_ptr, sku_rec, sku_wh, link_rank, *geo, n, *out))
