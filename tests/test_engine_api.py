@@ -455,12 +455,14 @@ def test_auto_serves_sku_by_sku_unless_the_catalogue_dwarfs_the_wave(monkeypatch
 
     monkeypatch.setattr(kernel_numba, "available", lambda: True)
 
-    def chosen(skus: int) -> str:
+    def chosen(skus: int, policy: Policy = Policy()) -> str:
         case = base() | {"line_order": np.arange(100), "line_sku": np.arange(100) % 2,
                          "line_quantity": np.ones(100, np.int64), "line_channel": np.zeros(100, np.int64)}
         args = {"line_priority": None, "line_lat": None, "line_lon": None, "warehouse_lat": None,
                 "warehouse_lon": None, "sku_backorder": None, "n_warehouses": None, "n_channels": None}
-        return choose_kernel(check_inputs(**case, **args, n_skus=skus, policy=Policy()))
+        return choose_kernel(check_inputs(**case, **args, n_skus=skus, policy=policy))
 
     assert chosen(api.BY_SKU_MAX_SKUS_PER_LINE * 100) == "numba"
     assert chosen(api.BY_SKU_MAX_SKUS_PER_LINE * 100 + 1) == "intervals"
+    # order by order the catalogue does not count, and the loop beats the intervals
+    assert chosen(api.BY_SKU_MAX_SKUS_PER_LINE * 100 + 1, Policy(fill=Fill.ORDER)) == "numba"

@@ -76,10 +76,10 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
 
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
-    numba when it is installed, no rule looks past a line's SKU (see
-    :func:`~stockkit.engine.kernel_numba.by_sku_applies`) and the SKUs are at most
-    :data:`BY_SKU_MAX_SKUS_PER_LINE` times the lines, else intervals where they are
-    exact, else numba when it is installed, else events where they are exact, else rounds;
+    numba when it is installed, unless it would serve SKU by SKU (see
+    :func:`~stockkit.engine.kernel_numba.by_sku_applies`) a catalogue of more than
+    :data:`BY_SKU_MAX_SKUS_PER_LINE` SKUs per line; else intervals where they are exact,
+    else numba when it is installed, else events where they are exact, else rounds;
     ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
     :data:`PYTHON_UP_TO_LINES` lines and for inputs beyond
     the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
@@ -104,10 +104,11 @@ def _choose(inp: Inputs, kernel: str, rc: RouteClasses | None) -> tuple[str, Rou
         if not kernel_numba.available():
             raise InvalidArray("kernel='numba' needs numba: pip install 'stockkit[numba]'")
         return "numba", rc
-    if (kernel == "auto" and kernel_numba.by_sku_applies(inp) and kernel_numba.available()
-            and inp.n_skus <= BY_SKU_MAX_SKUS_PER_LINE * inp.line_order.shape[0]):
-        # SKU by SKU, faster than every numpy kernel unless its tables of every SKU
-        # outweigh the wave (docs/engine.md)
+    if kernel == "auto" and kernel_numba.available() and (
+            not kernel_numba.by_sku_applies(inp)
+            or inp.n_skus <= BY_SKU_MAX_SKUS_PER_LINE * inp.line_order.shape[0]):
+        # order by order or SKU by SKU, faster than every numpy kernel, unless the tables
+        # of every SKU outweigh the wave SKU by SKU (docs/engine.md)
         return "numba", rc
     rc = route_classes(inp) if rc is None else rc
     events = events_apply(inp, rc)
