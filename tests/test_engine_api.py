@@ -404,6 +404,8 @@ def test_auto_takes_numba_for_the_general_case_when_it_is_installed(monkeypatch:
     with pytest.raises(InvalidArray, match=r"pip install 'stockkit\[numba\]'"):
         allocate_arrays(**base(), kernel="numba")
     monkeypatch.setattr(kernel_numba, "available", lambda: True)
+    assert choose_kernel(inp) == "rounds"               # a small wave: numba would not pay
+    monkeypatch.setattr(api, "NUMBA_FROM_LINES", 0)
     assert choose_kernel(inp) == "numba"
     assert choose_kernel(inp, "numpy") == "rounds"
 
@@ -423,8 +425,9 @@ def test_small_inputs_take_the_python_kernel_and_big_ones_the_arrays() -> None:
 
     small, big = api.PYTHON_UP_TO_LINES, api.PYTHON_UP_TO_LINES + 1
     assert chosen(small, "auto") == chosen(small, "numpy") == chosen(1, "auto") == "python"
-    assert chosen(big, "numpy") == "intervals"
-    assert chosen(big, "auto") == ("numba" if "numba" in available_kernels() else "intervals")
+    assert chosen(big, "auto") == chosen(big, "numpy") == "intervals"
+    many = api.NUMBA_FROM_LINES
+    assert chosen(many, "auto") == ("numba" if "numba" in available_kernels() else "intervals")
     assert chosen(small, "rounds") == "rounds" and chosen(big, "python") == "python"
 
 
@@ -454,6 +457,7 @@ def test_auto_serves_sku_by_sku_unless_the_catalogue_dwarfs_the_wave(monkeypatch
     from stockkit.engine import kernel_numba
 
     monkeypatch.setattr(kernel_numba, "available", lambda: True)
+    monkeypatch.setattr(api, "NUMBA_FROM_LINES", 100)
 
     def chosen(skus: int, policy: Policy = Policy()) -> str:
         case = base() | {"line_order": np.arange(100), "line_sku": np.arange(100) % 2,

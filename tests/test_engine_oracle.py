@@ -492,6 +492,7 @@ def test_a_handed_back_wave_the_rounds_settle_too_slowly_goes_to_the_python_kern
     assert_same(expected, allocate_arrays(**case, policy=policy, kernel="numpy"))
     assert served == ["rounds"]
     if "numba" in available_kernels():      # "auto" hands it to a compiled loop
+        monkeypatch.setattr(api, "NUMBA_FROM_LINES", 0)
         served.clear()
         assert_same(expected, allocate_arrays(**case, policy=policy, kernel="auto"))
         assert served == ["numba"]

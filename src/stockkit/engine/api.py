@@ -30,7 +30,8 @@ from stockkit.engine.problem import build_problem
 from stockkit.engine.uncontested import allocate_uncontested_apart
 from stockkit.errors import InvalidArray, InvalidQuantity
 
-__all__ = ["BY_SKU_MAX_SKUS_PER_LINE", "KERNELS", "PYTHON_UP_TO_LINES", "allocate_arrays", "available_kernels", "choose_kernel"]
+__all__ = ["BY_SKU_MAX_SKUS_PER_LINE", "KERNELS", "NUMBA_FROM_LINES", "PYTHON_UP_TO_LINES", "allocate_arrays",
+           "available_kernels", "choose_kernel"]
 
 #: the policy used when none is given
 DEFAULT_POLICY = Policy()
@@ -49,6 +50,12 @@ PYTHON_UP_TO_LINES = 64
 #: lines: 3.5 s in the rounds, 0.06 s in the loop)
 HANDOFF_ROUNDS = 64
 HANDOFF_LINES_PER_ROUND = 128
+
+#: ``"auto"`` takes the compiled loop for waves of at least this many lines: below, it
+#: saves little (10,000 lines: 0.7-1.3 ms against numpy's 1.0-1.4 ms), and the first call
+#: of a process pays for loading it from numba's cache (0.4 s), or for compiling it
+#: where there is no cache yet or it cannot be written (10 s)
+NUMBA_FROM_LINES = 10_000
 
 #: with numba installed, ``"auto"`` serves a wave SKU by SKU while the catalogue has at
 #: most this many SKUs per line of the wave: the loop's tables hold every SKU (100,000
@@ -74,13 +81,20 @@ def _intervals_apply(inp: Inputs, rc: RouteClasses) -> bool:
             and intervals_exact(inp, rc))
 
 
+def _numba_pays(inp: Inputs) -> bool:
+    """Whether ``"auto"`` may take the compiled loop: numba is installed and the wave has
+    at least :data:`NUMBA_FROM_LINES` lines."""
+    return inp.line_order.shape[0] >= NUMBA_FROM_LINES and kernel_numba.available()
+
+
 def choose_kernel(inp: Inputs, kernel: str = "auto") -> str:
     """The kernel ``allocate_arrays(kernel=kernel)`` runs on ``inp``: ``"auto"`` takes
-    numba when it is installed, unless it would serve SKU by SKU (see
+    numba when it is installed and the wave has at least :data:`NUMBA_FROM_LINES` lines,
+    unless it would serve SKU by SKU (see
     :func:`~stockkit.engine.kernel_numba.by_sku_applies`) a catalogue of more than
     :data:`BY_SKU_MAX_SKUS_PER_LINE` SKUs per line; else intervals where they are exact,
-    else numba when it is installed, else events where they are exact, else rounds;
-    ``"numpy"`` the same without numba. Both take the Python kernel for inputs of at most
+    else numba on such a wave, else events where they are exact, else rounds; ``"numpy"``
+    the same without numba. Both take the Python kernel for inputs of at most
     :data:`PYTHON_UP_TO_LINES` lines and for inputs beyond
     the array kernels' exact range (see :func:`~stockkit.engine.inputs.array_kernels_exact`);
     asked for by name there, an array kernel is a :class:`~stockkit.errors.InvalidQuantity`."""
@@ -104,7 +118,7 @@ def _choose(inp: Inputs, kernel: str, rc: RouteClasses | None) -> tuple[str, Rou
         if not kernel_numba.available():
             raise InvalidArray("kernel='numba' needs numba: pip install 'stockkit[numba]'")
         return "numba", rc
-    if kernel == "auto" and kernel_numba.available() and (
+    if kernel == "auto" and _numba_pays(inp) and (
             not kernel_numba.by_sku_applies(inp)
             or inp.n_skus <= BY_SKU_MAX_SKUS_PER_LINE * inp.line_order.shape[0]):
         # order by order or SKU by SKU, faster than every numpy kernel, unless the tables
@@ -127,7 +141,7 @@ def _choose(inp: Inputs, kernel: str, rc: RouteClasses | None) -> tuple[str, Rou
         )
     if applies:
         return "intervals", rc
-    if kernel == "auto" and kernel_numba.available():
+    if kernel == "auto" and _numba_pays(inp):
         return "numba", rc
     return ("events" if events else "rounds"), rc
 
@@ -201,7 +215,7 @@ def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) 
         # the rounds may (one awkward SKU in a large wave), but when they settle too few
         # lines per round the wave is sequential by nature and the plain loop serves it
         # fastest
-        if kernel == "auto" and kernel_numba.available():
+        if kernel == "auto" and _numba_pays(inp):
             chosen = "numba"
         else:
             result = _allocate_positions(inp, "rounds", min_rate=(HANDOFF_ROUNDS, HANDOFF_LINES_PER_ROUND))
