@@ -377,12 +377,12 @@ class StockIndex:
                 orders.append([i])
         # the (channel, ship-to) every line shares, when they do: their routes are one
         nearest = policy.route is RouteOrder.NEAREST
-        routes = {(c, la, lo) if nearest and not math.isnan(la) else (c, math.inf, math.inf)
+        routes = {(c, la, lo) if nearest and not math.isnan(la) else (c, None, None)
                   for c, la, lo in zip(channel, lat, lon)}
         one = None
         if len(routes) == 1:
             c, la, lo = routes.pop()
-            one = (c, la, lo) if la != math.inf else (c, math.nan, math.nan)
+            one = (c, math.nan, math.nan) if la is None else (c, la, lo)
         left, slots, held, unsorted = self._records_of(list(set(sku)), set(channel), one, policy)
         candidates = [self._candidates(sku[i], channel[i], lat[i], lon[i], held, unsorted, policy) for i in range(n)]
         records, unfilled, reason = allocate_scalar(
