@@ -114,8 +114,9 @@ def test_bucketing_keeps_each_keys_items_in_their_order(n_keys: int) -> None:
     order = rng.permutation(keys.size)[:4_000]
     sort = kernel_numba._jitted("_counting_sort")
     for items, ordered in ((np.arange(keys.size), False), (order, True)):
-        ptr, got = sort(keys, n_keys, items if ordered else np.zeros(0, np.int64), ordered)
-        np.testing.assert_array_equal(got, items[np.argsort(keys[items], kind="stable")])
+        work = np.empty((4, items.size), np.int64)
+        ptr, home = sort(keys, n_keys, items if ordered else np.zeros(0, np.int64), ordered, work)
+        np.testing.assert_array_equal(work[home], items[np.argsort(keys[items], kind="stable")])
         np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(np.bincount(keys[items], minlength=n_keys)))))
 
 

@@ -50,12 +50,11 @@ def by_sku_applies(inp: Inputs) -> bool:
 # (_gather and _nearer run for nearest-first lines alone, which rank their candidates).
 
 
-def _take(slot, e, units, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo, n_out,
-          undo_rec, undo_qty, n_undo):  # pragma: no cover - compiled
-    """Book ``units`` of candidate ``e`` for the line at ``slot``: one record out, stock
-    down, and an undo entry (from which fill per order gives a refused order's stock
-    back); returns the new counts."""
-    out_line[n_out] = slot
+def _take(e, units, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo, n_out, undo_rec, undo_qty,
+          n_undo):  # pragma: no cover - compiled
+    """Book ``units`` of candidate ``e``: one record out, stock down, and an undo entry
+    (from which fill per order gives a refused order's stock back); returns the new
+    counts."""
     out_wh[n_out] = ec_wh[e]
     out_qty[n_out] = units
     out_bo[n_out] = False
@@ -106,13 +105,14 @@ COUNTING_KEYS = 1 << 18
 RADIX_BITS = 8
 
 
-def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
+def _counting_sort(keys, n_keys, order, ordered, work):  # pragma: no cover - compiled
     """Offsets per key (``n_keys + 1``) and the items ``order`` lists (every item in turn
     when ``ordered`` is False) stably sorted by ``keys``: one counting pass up to
-    :data:`COUNTING_KEYS` keys, else a radix sort."""
+    :data:`COUNTING_KEYS` keys, else a radix sort. ``work`` holds four rows of one int64
+    per item; the sorted items are left in row 0 or 2 (returned: ``home``), and the other
+    three rows are free again."""
     n = order.shape[0] if ordered else keys.shape[0]
-    items = np.empty(n, np.int64)
-    k = np.empty(n, np.int64)
+    items, k, moved_items, moved_k = work[0], work[1], work[2], work[3]
     for t in range(n):
         i = order[t] if ordered else t
         items[t] = i
@@ -123,9 +123,8 @@ def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
     passes = 1 if n_keys <= COUNTING_KEYS else (bits + RADIX_BITS - 1) // RADIX_BITS
     digit = (bits + passes - 1) // passes
     mask = (1 << digit) - 1
-    # two buffers taken in turn: fresh pages each pass would cost a fault apiece
-    moved_items = np.empty(n, np.int64)
-    moved_k = np.empty(n, np.int64)
+    home = 0
+    # two buffers taken in turn
     for p in range(passes):
         shift = p * digit
         at = np.zeros(mask + 2, np.int64)
@@ -140,68 +139,71 @@ def _counting_sort(keys, n_keys, order, ordered):  # pragma: no cover - compiled
             at[d] += 1
         items, moved_items = moved_items, items
         k, moved_k = moved_k, k
+        home = 2 - home
     ptr = np.zeros(n_keys + 1, np.int64)
     for t in range(n):
         ptr[k[t] + 1] += 1
     for key in range(n_keys):
         ptr[key + 1] += ptr[key]
-    return ptr, items
+    return ptr, home
 
 
-def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, rec_avail,
-            rec_wh):  # pragma: no cover - compiled
-    """The lines SKU by SKU, each SKU's in service order, and the records with stock SKU
-    by SKU. The service order is ``seq``, else the lines' order sorted stably by ``prio``
-    (offsets below ``n_prio``; input order when empty). Returns the lines' offsets per
-    SKU; per slot the line; per line its slot; per slot the quantity and route class;
-    the records' offsets per SKU, and per entry the record and its warehouse."""
-    n = line_sku.shape[0]
+def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, held,
+            rec_wh, line_work, rec_work):  # pragma: no cover - compiled
+    """The lines SKU by SKU, each SKU's in service order, and the records ``held`` (those
+    with stock) SKU by SKU. The service order is ``seq``, else the lines' order sorted
+    stably by ``prio`` (offsets below ``n_prio``; input order when empty). Returns the
+    lines' offsets per SKU; per slot the line; per line its slot; per slot the quantity
+    and route class; the records' offsets per SKU, and per entry the record and its
+    warehouse. All but the offsets are rows of ``line_work`` (four of one int64 per line)
+    and ``rec_work`` (four per held record)."""
     key = line_sku
     if prio.shape[0] > 0:
         key = line_sku * n_prio + prio
-    ptr, lines = _counting_sort(key, n_skus * n_prio, seq, seq.shape[0] > 0)
+    ptr, home = _counting_sort(key, n_skus * n_prio, seq, seq.shape[0] > 0, line_work)
+    lines = line_work[home]
+    slot_of, qty, cls = line_work[1], line_work[3], line_work[2 - home]
     # the lines' slots, quantities and classes (the loop reads them in turn, where a load
     # missing the cache would stall the line's whole work), one array a pass: a pass
     # moving one array keeps many loads in flight, one moving several does not
-    slot_of = _scattered(np.arange(n), lines)
-    qty = _gathered(line_qty, lines)
-    cls = _gathered(channel_class, _gathered(line_channel, lines))
-    rec_ptr, recs = _counting_sort(rec_sku, n_skus, np.flatnonzero(rec_avail > 0), True)
-    return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, _gathered(rec_wh, recs)
+    for t in range(lines.shape[0]):
+        slot_of[lines[t]] = t
+    _gathered(line_qty, lines, qty)
+    _gathered(line_channel, lines, cls)
+    _gathered(channel_class, cls, cls)
+    rec_ptr, rec_home = _counting_sort(rec_sku, n_skus, held, True, rec_work)
+    recs = rec_work[rec_home]
+    return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, _gathered(rec_wh, recs, rec_work[1])
 
 
-def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, n_out):  # pragma: no cover - compiled
-    """What :func:`_serve` gives by slot, by line: the ``n_out`` records (slot ``t``'s are
-    ``[first_of[t], first_of[t + 1])``; line ``i`` is at slot ``slot_of[i]``), unfilled
-    units and reasons. One array a pass, as in :func:`_bucket`."""
+def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, first, end, at,
+             result):  # pragma: no cover - compiled
+    """Write what :func:`_serve` gives by slot into ``result`` (the contract's arrays) by
+    line: the records (slot ``t``'s are ``[first_of[t], first_of[t + 1])``; line ``i`` is
+    at slot ``slot_of[i]``), unfilled units and reasons. One array a pass, as in
+    :func:`_bucket`; ``first`` and ``end`` (one int64 per line) and ``at`` (per record)
+    are scratch."""
+    line, wh, qty, bo, line_unfilled, line_reason = result
     n = slot_of.shape[0]
-    first = _gathered(first_of, slot_of)
-    count = _gathered(first_of[1:], slot_of) - first
-    line = np.empty(n_out, np.int64)
-    at = np.empty(n_out, np.int64)
+    _gathered(first_of, slot_of, first)
+    _gathered(first_of[1:], slot_of, end)
     d = 0
     for i in range(n):
-        for k in range(first[i], first[i] + count[i]):
+        for k in range(first[i], end[i]):
             line[d] = i
             at[d] = k
             d += 1
-    return (line, _gathered(out_wh, at), _gathered(out_qty, at), _gathered(out_bo, at), _gathered(unfilled, slot_of),
-            _gathered(reason, slot_of))
+    _gathered(out_wh, at, wh)
+    _gathered(out_qty, at, qty)
+    _gathered(out_bo, at, bo)
+    _gathered(unfilled, slot_of, line_unfilled)
+    _gathered(reason, slot_of, line_reason)
 
 
-def _gathered(values, at):  # pragma: no cover - compiled
-    """``values[at]``."""
-    out = np.empty(at.shape[0], values.dtype)
+def _gathered(values, at, out):  # pragma: no cover - compiled
+    """``out[:] = values[at]`` (``out`` may be ``at``); returns ``out``."""
     for i in range(at.shape[0]):
         out[i] = values[at[i]]
-    return out
-
-
-def _scattered(values, to):  # pragma: no cover - compiled
-    """The array ``out`` with ``out[to] = values`` (``to`` a permutation)."""
-    out = np.empty(values.shape[0], values.dtype)
-    for i in range(values.shape[0]):
-        out[to[i]] = values[i]
     return out
 
 
@@ -210,8 +212,8 @@ _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2,
 
 def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, first_wh, route_first, ec_start, ec_end,
            ec_rec, ec_rank, ec_wh, scratch, stock, group_total, split, fill, sc, undo_size, located, sku_ptr,
-           sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2, wl2, lx, ly, lz, wx, wy, wz, n_lines, out_line,
-           out_wh, out_qty, out_bo):  # pragma: no cover - compiled
+           sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2, wl2, lx, ly, lz, wx, wy, wz, unfilled, reason,
+           first_of, nxt, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
     """The loop. Groups (orders, or SKUs when ``by_sku``) ``[group_ptr[g], group_ptr[g +
     1])`` of processing slots, each slot ``t`` a line ``proc[t]`` with ``proc_qty[t]``
     units on route class ``proc_cls[t]``. Per line (per SKU when ``by_sku``): whether it
@@ -220,12 +222,11 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
     first line of each route of the SKU, after ``scratch``), whether it is ``located``
     (nearest first: ranked here). ``stock`` is changed.
 
-    Everything comes out by slot, written in turn: records (their ``out_line`` is the
-    slot), unfilled units and reason, where each slot's records start (and the record
-    count after the last); and the record count, -1 when the out arrays are full."""
-    unfilled = np.zeros(n_lines, np.int64)
-    reason = np.zeros(n_lines, np.uint8)
-    first_of = np.empty(n_lines + 1, np.int64)
+    Everything comes out by slot, written in turn: records, ``unfilled`` units and
+    ``reason`` (both zero on entry), where each slot's records start (``first_of``, and
+    the record count after the last); ``nxt`` is scratch, ``[1, 2, ...]`` on entry, one
+    past each candidate. Returns the record count, -1 when the out arrays are full."""
+    n_lines = unfilled.shape[0]
     most = ec_rec.shape[0] - scratch + 1
     keys = np.zeros(most)
     ties = np.zeros(most, np.int64)
@@ -235,12 +236,11 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
     list_of = np.full(n_cls, -1, np.int64)      # SKU whose list of the route is laid out
     list_start = np.zeros(n_cls, np.int64)
     list_end = np.zeros(n_cls, np.int64)
-    # exhausted candidates are skipped with compressed pointers (not with Fill.ORDER,
-    # where a refused order gives its stock back)
-    nxt = np.arange(1, ec_rec.shape[0] + 2)
+    # exhausted candidates are skipped with compressed pointers (nxt; not with
+    # Fill.ORDER, where a refused order gives its stock back)
     nearest = located.shape[0] > 0
     given_first = first_wh.shape[0] > 0
-    cap = out_line.shape[0]
+    cap = out_wh.shape[0]
     n_out = 0
     for g in range(group_ptr.shape[0] - 1):
         lo = group_ptr[g]
@@ -277,10 +277,10 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                         for f in range(ec_start[i], ec_end[i]):
                             if ec_wh[f] == w:
                                 if n_out >= cap:
-                                    return unfilled, reason, -1, first_of
+                                    return -1
                                 first_of[i] = n_out
-                                n_out, n_undo = _take(i, f, proc_qty[i], stock, ec_rec, ec_wh, out_line, out_wh,
-                                                      out_qty, out_bo, n_out, undo_rec, undo_qty, 0)
+                                n_out, n_undo = _take(f, proc_qty[i], stock, ec_rec, ec_wh, out_wh, out_qty,
+                                                      out_bo, n_out, undo_rec, undo_qty, 0)
                                 break
                     done = True
                     break
@@ -342,7 +342,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                 ci = ec_start[i]
                 cj = ec_end[i]
             if n_out + cj - ci + 1 > cap:
-                return unfilled, reason, -1, first_of
+                return -1
             if lazy:
                 if split and fill != 0 and not bo_ok:
                     total = 0
@@ -370,15 +370,15 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                     e = ci + best
                     took_first = took_first or (bo_ok and ec_wh[e] == fw)
                     give = min(need, stock[ec_rec[e]])
-                    n_out, n_undo = _take(t, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                    n_out, n_undo = _take(e, give, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
                                           n_out, undo_rec, undo_qty, n_undo)
                     need -= give
                 if need and bo_ok and not split:
                     for e in range(ci, cj):
                         if ec_wh[e] == fw and stock[ec_rec[e]] > 0:
                             give = stock[ec_rec[e]]
-                            n_out, n_undo = _take(t, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty,
-                                                  out_bo, n_out, undo_rec, undo_qty, n_undo)
+                            n_out, n_undo = _take(e, give, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
+                                                  n_out, undo_rec, undo_qty, n_undo)
                             took_first = True
                             need -= give
             elif split:
@@ -407,7 +407,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                     have = stock[ec_rec[e]]
                     if have > 0:
                         give = min(need, have)
-                        n_out, n_undo = _take(t, e, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                        n_out, n_undo = _take(e, give, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
                                               n_out, undo_rec, undo_qty, n_undo)
                         took_first = took_first or ec_rank[e] == 0
                         need -= give
@@ -417,13 +417,13 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
             else:
                 for e in range(ci, cj):
                     if stock[ec_rec[e]] >= q:
-                        n_out, n_undo = _take(t, e, q, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                        n_out, n_undo = _take(e, q, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
                                               n_out, undo_rec, undo_qty, n_undo)
                         need = 0
                         break
                 if need and bo_ok and ci < cj and ec_rank[ci] == 0 and stock[ec_rec[ci]] > 0:
                     give = stock[ec_rec[ci]]
-                    n_out, n_undo = _take(t, ci, give, stock, ec_rec, ec_wh, out_line, out_wh, out_qty, out_bo,
+                    n_out, n_undo = _take(ci, give, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
                                           n_out, undo_rec, undo_qty, n_undo)
                     took_first = True
                     need -= give
@@ -431,11 +431,9 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                 # the back order sits at rank 0: after a stock record there, before the rest
                 at = start_out + 1 if took_first else start_out
                 for k in range(n_out, at, -1):
-                    out_line[k] = out_line[k - 1]
                     out_wh[k] = out_wh[k - 1]
                     out_qty[k] = out_qty[k - 1]
                     out_bo[k] = out_bo[k - 1]
-                out_line[at] = t
                 out_wh[at] = fw
                 out_qty[at] = need
                 out_bo[at] = True
@@ -462,10 +460,10 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                     reason[t] = _INCOMPLETE
                 unfilled[t] = proc_qty[t]
     first_of[n_lines] = n_out
-    return unfilled, reason, n_out, first_of
+    return n_out
 
 
-_HELPERS = ("_take", "_gather", "_nearer", "_counting_sort", "_gathered", "_scattered")
+_HELPERS = ("_take", "_gather", "_nearer", "_counting_sort", "_gathered")
 _LOOPS = ("_serve", "_bucket", "_by_line")
 _compiled: dict[str, object] = {}
 
@@ -518,17 +516,30 @@ def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.n
     return (lat, c1, lon, wh_lat, c2, wh_lon, *_unit_vectors(lat, c1, lon), *_unit_vectors(wh_lat, c2, wh_lon))
 
 
-def _served(n: int, slot_of: np.ndarray, serve) -> AllocationArrays:
-    """The result of ``serve(out_line, out_wh, out_qty, out_bo)`` (a call of
-    :func:`_serve` on ``n`` lines, line ``i`` at slot ``slot_of[i]``) in line order,
-    called again with out arrays twice as large while they are too small."""
+def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, n_candidates: int, serve) -> AllocationArrays:
+    """The result of ``serve(unfilled, reason, first_of, nxt, out_wh, out_qty, out_bo)``
+    (a call of :func:`_serve` on lines ``i`` at slots ``slot_of[i]``, over
+    ``n_candidates`` candidates) in line order, called again with out arrays twice as
+    large while they are too small; ``first`` and ``end`` are scratch of one int64 per
+    line.
+
+    Every array of a line or a record is allocated here, with numpy: numpy asks the
+    system for huge pages for large arrays, where numba's own allocations fault in page
+    by page (on workload M, 20,000 page faults, a third of the time SKU by SKU)."""
+    n = slot_of.shape[0]
     cap = n + n // 8 + 64  # most lines give one record
     while True:
-        out = [np.empty(cap, np.int64) for _ in range(3)] + [np.empty(cap, np.bool_)]
-        unfilled, reason, count, first_of = serve(*out)
+        unfilled, reason, first_of = np.zeros(n, np.int64), np.zeros(n, np.uint8), np.empty(n + 1, np.int64)
+        out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.bool_))
+        count = serve(unfilled, reason, first_of, np.arange(1, n_candidates + 2), *out)
         if count >= 0:
-            return AllocationArrays(*_jitted("_by_line")(*out[1:], first_of, unfilled, reason, slot_of, count))
+            break
         cap *= 2
+    result = AllocationArrays(*(np.empty(count, np.int64) for _ in range(3)), np.empty(count, np.bool_),
+                              np.empty(n, np.int64), np.empty(n, np.uint8))
+    _jitted("_by_line")(*out, first_of, unfilled, reason, slot_of, first, end, np.empty(count, np.int64),
+                        tuple(result))
+    return result
 
 
 def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
@@ -536,9 +547,10 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     :func:`by_sku_applies`."""
     n = inp.line_order.shape[0]
     nothing, no_floats = np.zeros(0, np.int64), np.zeros(0)
+    held = np.flatnonzero(inp.stock_available > 0)
     line_ptr, lines, slot_of, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
         *_service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
-        inp.stock_sku, inp.stock_available, inp.stock_warehouse)
+        inp.stock_sku, held, inp.stock_warehouse, np.empty((4, n), np.int64), np.empty((4, held.size), np.int64))
     located, geo, first_wh = np.zeros(0, bool), (no_floats,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
         located = ~np.isnan(inp.line_lat)
@@ -558,10 +570,11 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     ec = [np.empty(room, np.int64) for _ in range(3)]
     fill = 0 if inp.policy.fill is Fill.PARTIAL else 1
     serve = _jitted("_serve")
-    return _served(n, slot_of, lambda *out: serve(
+    # the lines' quantities and classes are read only while serving: then scratch
+    return _served(slot_of, qty, cls, room, lambda *out: serve(
         True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
         nothing, *ec, 0, inp.stock_available.copy(), nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
-        recs, rec_wh, rc.wh_rank, *geo, n, *out))
+        recs, rec_wh, rc.wh_rank, *geo, *out))
 
 
 def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> AllocationArrays:
@@ -589,7 +602,9 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     ec = [np.concatenate([a, np.zeros(room, np.int64)]) for a in (pb.ec_rec, pb.ec_rank, pb.ec_wh)]
     group_ptr = np.append(pb.order_start, n)
     serve = _jitted("_serve")
-    return _served(n, _jitted("_scattered")(np.arange(n), pb.seq), lambda *out: serve(
+    slot_of = np.empty(n, np.int64)
+    slot_of[pb.seq] = np.arange(n)
+    return _served(slot_of, *np.empty((2, n), np.int64), ec[0].shape[0], lambda *out: serve(
         False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
         pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split, fill, sc, undo_size, located,
-        sku_ptr, sku_rec, sku_wh, link_rank, *geo, n, *out))
+        sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out))
