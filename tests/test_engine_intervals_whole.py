@@ -127,3 +127,17 @@ def test_intervals_fill_whole_lines_and_orders_as_the_oracle(fill: Fill, quantit
         short += int((want.line_unfilled > 0).sum())
         assert_same(want, allocate_arrays(**case, policy=policy, kernel="intervals"), (fill, quantities, seed))
     assert short > 20          # the waves do run short
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=30), st.lists(st.integers(0, 40), max_size=60))
+def test_each_line_finds_the_first_stock_entry_ending_after_its_start(stocks: list[int], starts: list[int]) -> None:
+    # entries cover [c_end - stock, c_end) of the stock axis (empty ones included); a
+    # line starting at s draws first on the first entry ending after s, the last entry
+    # for lines past the end
+    c_end = np.cumsum(stocks)
+    stock = kernel_intervals._GroupStock(c_end, np.array(stocks), np.zeros(len(stocks), np.int64),
+                                         np.zeros(1, np.int64), np.zeros(1, np.int64))
+    s = np.sort(np.array(starts, np.int64))
+    expected = [min(sum(1 for end in c_end if end <= x), len(stocks) - 1) for x in s]
+    assert kernel_intervals._first_entries(stock, s).tolist() == expected
