@@ -180,24 +180,41 @@ def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, first
              result):  # pragma: no cover - compiled
     """Write what :func:`_serve` gives by slot into ``result`` (the contract's arrays) by
     line: the records (slot ``t``'s are ``[first_of[t], first_of[t + 1])``; line ``i`` is
-    at slot ``slot_of[i]``), unfilled units and reasons. One array a pass, as in
-    :func:`_bucket`; ``first`` and ``end`` (one int64 per line) and ``at`` (per record)
-    are scratch."""
+    at slot ``slot_of[i]``), unfilled units and reasons. ``first`` and ``end`` (one int64
+    per line) and ``at`` (per record) are scratch; ``out_wh`` and ``unfilled`` are
+    overwritten.
+
+    Every read by slot lands on a random cache line, and costs many sequential passes: so
+    one array a pass (a pass moving one array keeps many reads in flight, one moving
+    several does not), and columns read by slot are packed two in one first (warehouse
+    and back order; units below 2**52 and reason), then unpacked in line order."""
     line, wh, qty, bo, line_unfilled, line_reason = result
     n = slot_of.shape[0]
-    _gathered(first_of, slot_of, first)
-    _gathered(first_of[1:], slot_of, end)
+    n_out = at.shape[0]
+    # a slot's first record and the next slot's share a cache line: one pass
+    for i in range(n):
+        s = slot_of[i]
+        first[i] = first_of[s]
+        end[i] = first_of[s + 1]
     d = 0
     for i in range(n):
         for k in range(first[i], end[i]):
             line[d] = i
             at[d] = k
             d += 1
+    for k in range(n_out):
+        out_wh[k] = out_wh[k] * 2 + out_bo[k]
     _gathered(out_wh, at, wh)
+    for k in range(n_out):
+        bo[k] = (wh[k] & 1) == 1
+        wh[k] >>= 1
     _gathered(out_qty, at, qty)
-    _gathered(out_bo, at, bo)
+    for t in range(n):
+        unfilled[t] = unfilled[t] * 8 + reason[t]
     _gathered(unfilled, slot_of, line_unfilled)
-    _gathered(reason, slot_of, line_reason)
+    for i in range(n):
+        line_reason[i] = line_unfilled[i] & 7
+        line_unfilled[i] >>= 3
 
 
 def _gathered(values, at, out):  # pragma: no cover - compiled
