@@ -129,3 +129,21 @@ def test_a_catalogue_of_a_million_skus_is_bucketed_digit_by_digit() -> None:
             "sku_backorder": np.zeros(skus, bool)}
     for policy in (Policy(), Policy(fill=Fill.LINE)):
         assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="numba"))
+
+
+@pytest.mark.parametrize("scale", [1, 2**40])
+def test_quantities_ride_along_with_the_sort_key_only_where_they_fit(scale: int) -> None:
+    # orders in turn, one priority: the lines are bucketed by SKU alone, and with a
+    # million SKUs the key takes 20 bits; units of 2**40 and more no longer fit beside it
+    # in 63 bits, and are read line by line instead
+    rng = np.random.default_rng(11)
+    case = random_case(rng, "overlapping", lines=60, skus=5, warehouses=4, channels=3)
+    case = {**case, **{name: case[name][np.argsort(case["line_order"], kind="stable")] for name in LINE_FIELDS
+                       if case.get(name) is not None}, "line_priority": np.zeros(60, np.int64)}
+    skus = 1_000_000
+    spread = rng.choice(skus, 5, replace=False)
+    case = {**case, "line_sku": spread[case["line_sku"]], "stock_sku": spread[case["stock_sku"]], "n_skus": skus,
+            "sku_backorder": np.zeros(skus, bool), "line_quantity": case["line_quantity"] * scale + (scale > 1),
+            "stock_available": case["stock_available"] * scale}
+    for policy in (Policy(), Policy(fill=Fill.LINE), Policy(split=False)):
+        assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="numba"))

@@ -105,21 +105,31 @@ COUNTING_KEYS = 1 << 18
 RADIX_BITS = 8
 
 
+def _key_bits(n_keys):  # pragma: no cover - compiled
+    """How many low bits of a sort key :func:`_counting_sort` reads for ``n_keys`` keys
+    (at least 1)."""
+    bits = 1
+    while (1 << bits) < n_keys:
+        bits += 1
+    return bits
+
+
 def _counting_sort(keys, n_keys, order, ordered, work):  # pragma: no cover - compiled
     """Offsets per key (``n_keys + 1``) and the items ``order`` lists (every item in turn
     when ``ordered`` is False) stably sorted by ``keys``: one counting pass up to
-    :data:`COUNTING_KEYS` keys, else a radix sort. ``work`` holds four rows of one int64
-    per item; the sorted items are left in row 0 or 2 (returned: ``home``), and the other
-    three rows are free again."""
+    :data:`COUNTING_KEYS` keys, else a radix sort. Only a key's low
+    :func:`_key_bits` bits are read: bits above ride along (a payload). ``work`` holds
+    four rows of one int64 per item; the sorted items are left in row ``home`` (0 or 2,
+    returned) and their keys in row ``home + 1``; the other two rows are free. ``keys``
+    may be row 1 itself when ``ordered`` is False."""
     n = order.shape[0] if ordered else keys.shape[0]
     items, k, moved_items, moved_k = work[0], work[1], work[2], work[3]
     for t in range(n):
         i = order[t] if ordered else t
         items[t] = i
         k[t] = keys[i]
-    bits = 1
-    while (1 << bits) < n_keys:
-        bits += 1
+    bits = _key_bits(n_keys)
+    low = (1 << bits) - 1
     passes = 1 if n_keys <= COUNTING_KEYS else (bits + RADIX_BITS - 1) // RADIX_BITS
     digit = (bits + passes - 1) // passes
     mask = (1 << digit) - 1
@@ -129,11 +139,11 @@ def _counting_sort(keys, n_keys, order, ordered, work):  # pragma: no cover - co
         shift = p * digit
         at = np.zeros(mask + 2, np.int64)
         for t in range(n):
-            at[((k[t] >> shift) & mask) + 1] += 1
+            at[(((k[t] & low) >> shift) & mask) + 1] += 1
         for d in range(mask + 1):
             at[d + 1] += at[d]
         for t in range(n):
-            d = (k[t] >> shift) & mask
+            d = ((k[t] & low) >> shift) & mask
             moved_items[at[d]] = items[t]
             moved_k[at[d]] = k[t]
             at[d] += 1
@@ -142,7 +152,7 @@ def _counting_sort(keys, n_keys, order, ordered, work):  # pragma: no cover - co
         home = 2 - home
     ptr = np.zeros(n_keys + 1, np.int64)
     for t in range(n):
-        ptr[k[t] + 1] += 1
+        ptr[(k[t] & low) + 1] += 1
     for key in range(n_keys):
         ptr[key + 1] += ptr[key]
     return ptr, home
@@ -156,24 +166,47 @@ def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, 
     lines' offsets per SKU; per slot the line; per line its slot; per slot the quantity
     and route class; the records' offsets per SKU, and per entry the record and its
     warehouse. All but the offsets are rows of ``line_work`` (four of one int64 per line)
-    and ``rec_work`` (four per held record)."""
-    key = line_sku
-    if prio.shape[0] > 0:
+    and ``rec_work`` (four per held record).
+
+    Reads by line in slot order land on random cache lines: where a line's quantity and
+    class fit above its sort key in 63 bits, they ride along through the sort instead."""
+    n = line_sku.shape[0]
+    n_keys = n_skus * n_prio
+    bits = _key_bits(n_keys)
+    n_cls = channel_class.max() + 1 if channel_class.shape[0] > 0 else 1
+    cls_bits = _key_bits(n_cls) if n_cls > 1 else 0
+    packed = seq.shape[0] == 0 and n > 0 and bits + cls_bits + _key_bits(line_qty.max() + 1) <= 63
+    if packed:
+        key = line_work[1]
+        for i in range(n):
+            k = line_sku[i] * n_prio + prio[i] if prio.shape[0] > 0 else line_sku[i]
+            key[i] = k | ((line_qty[i] << cls_bits | channel_class[line_channel[i]]) << bits)
+    elif prio.shape[0] > 0:
         key = line_sku * n_prio + prio
-    ptr, home = _counting_sort(key, n_skus * n_prio, seq, seq.shape[0] > 0, line_work)
+    else:
+        key = line_sku
+    ptr, home = _counting_sort(key, n_keys, seq, seq.shape[0] > 0, line_work)
     lines = line_work[home]
-    slot_of, qty, cls = line_work[1], line_work[3], line_work[2 - home]
+    slot_of, qty, cls = line_work[3 - home], line_work[1 + home], line_work[2 - home]
     # the lines' slots, quantities and classes (the loop reads them in turn, where a load
     # missing the cache would stall the line's whole work), one array a pass: a pass
     # moving one array keeps many loads in flight, one moving several does not
-    for t in range(lines.shape[0]):
+    for t in range(n):
         slot_of[lines[t]] = t
-    _gathered(line_qty, lines, qty)
-    _gathered(line_channel, lines, cls)
-    _gathered(channel_class, cls, cls)
+    if packed:
+        cls_mask = (1 << cls_bits) - 1
+        for t in range(n):
+            v = qty[t] >> bits          # the sorted keys' row, read before it holds quantities
+            cls[t] = v & cls_mask
+            qty[t] = v >> cls_bits
+    else:
+        _gathered(line_qty, lines, qty)
+        _gathered(line_channel, lines, cls)
+        _gathered(channel_class, cls, cls)
     rec_ptr, rec_home = _counting_sort(rec_sku, n_skus, held, True, rec_work)
     recs = rec_work[rec_home]
-    return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, _gathered(rec_wh, recs, rec_work[1])
+    rec_wh_sorted = _gathered(rec_wh, recs, rec_work[1 + rec_home])
+    return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, rec_wh_sorted
 
 
 def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, first, end, at,
@@ -480,7 +513,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
     return n_out
 
 
-_HELPERS = ("_take", "_gather", "_nearer", "_counting_sort", "_gathered")
+_HELPERS = ("_take", "_gather", "_nearer", "_key_bits", "_counting_sort", "_gathered")
 _LOOPS = ("_serve", "_bucket", "_by_line")
 _compiled: dict[str, object] = {}
 
