@@ -597,34 +597,32 @@ def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, ba
     no_route = rc.route_len[cls] == 0
     back = (short > 0) & backorder & ~no_route
     b = np.flatnonzero(back)
-    at = np.concatenate([pos, b])                        # each record's sorted line
-    # records go to their line's slots, counted per sorted line (records come about in
-    # sorted order: few cache misses) and laid out in input order
-    count_at = np.bincount(at, minlength=n)
-    counts = np.empty(n, np.int64)
-    counts[perm] = count_at
-    start = np.cumsum(counts)
-    start -= counts
-    dest = start[perm][at]
-    # only lines with several records sort them (rank, back order)
-    several = np.flatnonzero(count_at[at] > 1)
-    stocked = several < pos.size
-    rank = np.zeros(several.size, np.int64)
-    rank[stocked] = cands.ent_rank[ent[several[stocked]]]
-    several = several[np.lexsort((~stocked, rank, at[several]))]
-    ml = at[several]
-    heads, head_of = runs(ml)
-    dest[several] += np.arange(ml.size) - heads[head_of]
-    size = at.size
-    line = np.repeat(np.arange(n), counts)
-    wh = np.empty(size, np.result_type(cands.rec_wh, rc.route_wh))
-    wh[dest[:pos.size]] = cands.rec_wh[cands.ent_rec[ent]]
-    wh[dest[pos.size:]] = rc.route_wh[cls[b], 0]
-    qty = np.empty(size, np.int64)
-    qty[dest[:pos.size]] = units
-    qty[dest[pos.size:]] = short[b]
-    bo = np.zeros(size, bool)
-    bo[dest[pos.size:]] = True
+    # every record's (input line, rank, back order): a back order ranks with the route's
+    # first warehouse, after a stock record there
+    line = np.concatenate([perm[pos], perm[b]])
+    rank = np.concatenate([cands.ent_rank[ent], np.zeros(b.size, np.int64)])
+    size = line.size
+    bits_rank = max(int(rc.route_wh.shape[1] - 1).bit_length(), 1) + 1
+    bits_at = max(int(size - 1).bit_length(), 1)
+    if max(int(n - 1).bit_length(), 1) + bits_rank + bits_at <= 63:
+        # one packed sort, built in place
+        keys = line << bits_rank
+        rank <<= 1
+        keys |= rank
+        keys[pos.size:] |= 1
+        keys <<= bits_at
+        keys |= np.arange(size)
+        keys.sort()
+        by = keys & ((1 << bits_at) - 1)
+        keys >>= bits_at + bits_rank
+        line = keys
+        del rank
+    else:
+        by = np.lexsort((np.arange(size) >= pos.size, rank, line))
+        line = line[by]
+    wh = np.concatenate([cands.rec_wh[cands.ent_rec[ent]], rc.route_wh[cls[b], 0]])[by]
+    qty = np.concatenate([units, short[b]])[by]
+    bo = by >= pos.size
     reason_sorted = (short > 0).view(np.uint8) * np.uint8(Reason.SHORT - Reason.FILLED) + np.uint8(Reason.FILLED)
     reason_sorted[back] = Reason.BACKORDERED
     reason_sorted[no_route] = Reason.NO_WAREHOUSE
