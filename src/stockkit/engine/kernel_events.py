@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from stockkit.engine import kernel_intervals
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import (
     RouteClasses,
@@ -597,19 +598,18 @@ def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, ba
     no_route = rc.route_len[cls] == 0
     back = (short > 0) & backorder & ~no_route
     b = np.flatnonzero(back)
-    # every record's (input line, rank, back order): a back order ranks with the route's
-    # first warehouse, after a stock record there
+    # every record's (input line, rank); back orders rank with the route's first
+    # warehouse, and come after a stock record there as they come after every stock
+    # record here (the sorts keep the order of equal keys)
     line = np.concatenate([perm[pos], perm[b]])
     rank = np.concatenate([cands.ent_rank[ent], np.zeros(b.size, np.int64)])
     size = line.size
-    bits_rank = max(int(rc.route_wh.shape[1] - 1).bit_length(), 1) + 1
+    bits_rank = max(int(rc.route_wh.shape[1] - 1).bit_length(), 1)
     bits_at = max(int(size - 1).bit_length(), 1)
-    if max(int(n - 1).bit_length(), 1) + bits_rank + bits_at <= 63:
+    if max(int(n - 1).bit_length(), 1) + bits_rank + bits_at <= kernel_intervals.PACK_BITS:
         # one packed sort, built in place
         keys = line << bits_rank
-        rank <<= 1
         keys |= rank
-        keys[pos.size:] |= 1
         keys <<= bits_at
         keys |= np.arange(size)
         keys.sort()
@@ -618,7 +618,7 @@ def _result(inp: Inputs, rc: RouteClasses, perm: np.ndarray, cls: np.ndarray, ba
         line = keys
         del rank
     else:
-        by = np.lexsort((np.arange(size) >= pos.size, rank, line))
+        by = np.lexsort((rank, line))
         line = line[by]
     wh = np.concatenate([cands.rec_wh[cands.ent_rec[ent]], rc.route_wh[cls[b], 0]])[by]
     qty = np.concatenate([units, short[b]])[by]
