@@ -620,11 +620,14 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     ec = [np.empty(room, np.int64) for _ in range(3)]
     fill = 0 if inp.policy.fill is Fill.PARTIAL else 1
     serve = _jitted("_serve")
+    # the loop names records by their place in SKU order, where a SKU's stock is one
+    # stretch of memory rather than scattered over the stock arrays
+    in_sku_order = np.arange(recs.size)
     # the lines' quantities and classes are read only while serving: then scratch
     return _served(slot_of, qty, cls, room, lambda *out: serve(
         True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
-        nothing, *ec, 0, inp.stock_available.copy(), nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
-        recs, rec_wh, rc.wh_rank, *geo, *out))
+        nothing, *ec, 0, inp.stock_available[recs], nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
+        in_sku_order, rec_wh, rc.wh_rank, *geo, *out))
 
 
 def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> AllocationArrays:
