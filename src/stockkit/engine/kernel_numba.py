@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from stockkit.engine import buffers
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, service_order
 from stockkit.engine.policy import AllocationArrays, Fill, Policy, RouteOrder, ShipComplete
@@ -573,21 +574,22 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, n_candidate
     large while they are too small; ``first`` and ``end`` are scratch of one int64 per
     line.
 
-    Every array of a line or a record is allocated here, with numpy: numpy asks the
-    system for huge pages for large arrays, where numba's own allocations fault in page
-    by page (on workload M, 20,000 page faults, a third of the time SKU by SKU)."""
+    Every array of a line or a record is allocated here, on huge pages
+    (:mod:`stockkit.engine.buffers`), where numba's own allocations fault their memory
+    in 4 KiB page by page (on workload M, 21,600 page faults, a third of the time SKU by
+    SKU; now about 60)."""
     n = slot_of.shape[0]
     cap = n + n // 8 + 64  # most lines give one record
     while True:
-        unfilled, reason, first_of = np.zeros(n, np.int64), np.zeros(n, np.uint8), np.empty(n + 1, np.int64)
-        out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.bool_))
+        unfilled, reason, first_of = buffers.zeros(n), buffers.zeros(n, np.uint8), buffers.empty(n + 1)
+        out = (buffers.empty(cap), buffers.empty(cap), buffers.empty(cap, np.bool_))
         count = serve(unfilled, reason, first_of, np.arange(1, n_candidates + 2), *out)
         if count >= 0:
             break
         cap *= 2
-    result = AllocationArrays(*(np.empty(count, np.int64) for _ in range(3)), np.empty(count, np.bool_),
-                              np.empty(n, np.int64), np.empty(n, np.uint8))
-    _jitted("_by_line")(*out, first_of, unfilled, reason, slot_of, first, end, np.empty(count, np.int64),
+    result = AllocationArrays(*(buffers.empty(count) for _ in range(3)), buffers.empty(count, np.bool_),
+                              buffers.empty(n), buffers.empty(n, np.uint8))
+    _jitted("_by_line")(*out, first_of, unfilled, reason, slot_of, first, end, buffers.empty(count),
                         tuple(result))
     return result
 
@@ -600,7 +602,7 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     held = np.flatnonzero(inp.stock_available > 0)
     line_ptr, lines, slot_of, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
         *_service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
-        inp.stock_sku, held, inp.stock_warehouse, np.empty((4, n), np.int64), np.empty((4, held.size), np.int64))
+        inp.stock_sku, held, inp.stock_warehouse, buffers.empty((4, n)), buffers.empty((4, held.size)))
     located, geo, first_wh = np.zeros(0, bool), (no_floats,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
         located = ~np.isnan(inp.line_lat)
@@ -655,9 +657,9 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     ec = [np.concatenate([a, np.zeros(room, np.int64)]) for a in (pb.ec_rec, pb.ec_rank, pb.ec_wh)]
     group_ptr = np.append(pb.order_start, n)
     serve = _jitted("_serve")
-    slot_of = np.empty(n, np.int64)
+    slot_of = buffers.empty(n)
     slot_of[pb.seq] = np.arange(n)
-    return _served(slot_of, *np.empty((2, n), np.int64), ec[0].shape[0], lambda *out: serve(
+    return _served(slot_of, *buffers.empty((2, n)), ec[0].shape[0], lambda *out: serve(
         False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
         pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split, fill, sc, undo_size, located,
         sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out))
