@@ -24,7 +24,7 @@ import numpy as np
 
 from stockkit.engine import buffers
 from stockkit.engine.inputs import Inputs
-from stockkit.engine.kernel_intervals import RouteClasses, service_order
+from stockkit.engine.kernel_intervals import RouteClasses, priority_span, service_order_given
 from stockkit.engine.policy import AllocationArrays, Fill, Policy, RouteOrder, ShipComplete
 from stockkit.engine.problem import LazyNearest, Problem, nearest_first
 
@@ -547,16 +547,16 @@ def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
     order. When orders come in turn, sorting stably by priority is enough; if bucketing
     by (SKU, priority) then costs little, the offsets of the priorities from the lowest
     are given instead of the lines. Otherwise the lines in service order."""
-    prio, order = inp.line_priority, inp.line_order
-    n = prio.shape[0]
+    n = inp.line_priority.shape[0]
     none = np.zeros(0, np.int64)
-    if n > 1 and bool((order[1:] >= order[:-1]).all()):
-        low, high = int(prio.min()), int(prio.max())
+    span = priority_span(inp)
+    if span is not None:
+        low, high = span
         if low == high:
             return none, none, 1
         if (high - low + 1) * inp.n_skus <= BUCKETS_PER_LINE * n:
-            return none, prio - low, high - low + 1
-    return (service_order(inp) if n > 1 else none), none, 1
+            return none, inp.line_priority - low, high - low + 1
+    return service_order_given(inp, span), none, 1
 
 
 def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray) -> tuple[np.ndarray, ...]:
