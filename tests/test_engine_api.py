@@ -114,13 +114,16 @@ def test_auto_picks_intervals_only_where_they_are_exact(policy: Policy, kernel: 
     assert choose_kernel(inp, "numpy") == kernel
 
 
+@pytest.mark.parametrize("probe", [False, True], ids=["all-lines", "first-lines-first"])
 @pytest.mark.parametrize("table", [True, False], ids=["one-table", "class-by-class"])
 def test_intervals_are_exact_unless_a_sku_has_lines_on_two_routes_sharing_a_warehouse(
-        table: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+        table: bool, probe: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     from stockkit.engine import kernel_intervals
 
     if not table:
         monkeypatch.setattr(kernel_intervals, "PAIR_TABLE", 0)
+    if probe:       # a clash among the first lines answers at once; else every line is looked at
+        monkeypatch.setattr(kernel_intervals, "CLASH_PROBE", 3)
     for seed in range(60):
         rng = np.random.default_rng([seed, 17])
         case = random_case(rng, TOPOLOGIES[seed % len(TOPOLOGIES)], lines=int(rng.integers(1, 12)),

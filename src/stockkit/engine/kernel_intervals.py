@@ -653,11 +653,26 @@ def intervals_exact(inp: Inputs, rc: RouteClasses) -> bool:
     warehouse, so that the interval kernel is exact for the lines of ``inp``.
 
     Costs one pass over the lines and then work in proportion to the pairs of distinct
-    classes that order one SKU, whatever the number of classes."""
-    n_cls = rc.route_wh.shape[0]
+    classes that order one SKU, whatever the number of classes. The first
+    :data:`CLASH_PROBE` lines are looked at first: where classes clash, popular SKUs
+    show it there, and the pass over every line is saved."""
     if not rc.conflict.any():
         return True
-    key = inp.line_sku * n_cls + rc.channel_class[inp.line_channel]
+    head = slice(0, CLASH_PROBE)
+    if inp.line_sku.size > CLASH_PROBE and _classes_clash(inp.line_sku[head], inp.line_channel[head], inp, rc):
+        return False
+    return not _classes_clash(inp.line_sku, inp.line_channel, inp, rc)
+
+
+#: lines :func:`intervals_exact` looks at first
+CLASH_PROBE = 1 << 14
+
+
+def _classes_clash(sku: np.ndarray, channel: np.ndarray, inp: Inputs, rc: RouteClasses) -> bool:
+    """Whether lines (``sku``, ``channel``) of one SKU use two route classes that share
+    a warehouse."""
+    n_cls = rc.route_wh.shape[0]
+    key = sku * n_cls + rc.channel_class[channel]
     if inp.n_skus * n_cls <= min(PAIR_TABLE, 8 * key.size):
         used = np.flatnonzero(np.bincount(key, minlength=inp.n_skus * n_cls))
     else:
@@ -667,18 +682,4 @@ def intervals_exact(inp: Inputs, rc: RouteClasses) -> bool:
     ends = np.append(starts[1:], used.size)
     owner, other = expand(np.arange(used.size) + 1, ends[seg])
     p_cls = used % n_cls
-    return not rc.conflict[p_cls[owner], p_cls[other]].any()
-    cls = rc.channel_class[inp.line_channel]
-    if inp.n_skus * n_cls <= PAIR_TABLE:
-        # which (SKU, class) pairs have lines: one count over them all
-        used = np.bincount(inp.line_sku * n_cls + cls, minlength=inp.n_skus * n_cls).reshape(inp.n_skus, n_cls) > 0
-        return not any((used[:, a] & used[:, b]).any() for a, b in pairs.tolist())
-    has: dict[int, np.ndarray] = {}
-    for a, b in pairs.tolist():
-        for k in (a, b):
-            if k not in has:
-                has[k] = np.zeros(inp.n_skus, bool)
-                has[k][inp.line_sku[cls == k]] = True
-        if (has[a] & has[b]).any():
-            return False
-    return True
+    return bool(rc.conflict[p_cls[owner], p_cls[other]].any())
