@@ -75,3 +75,14 @@ def policy_for(topology: str, policy: Policy) -> Policy:
     """The policy with the route order the topology is about."""
     route = RouteOrder.NEAREST if topology == "nearest" else RouteOrder.PRIORITY
     return Policy(route=route, split=policy.split, ship_complete=policy.ship_complete, fill=policy.fill)
+
+
+#: the per-line arguments of ``allocate_arrays``
+LINE_FIELDS = ("line_order", "line_sku", "line_quantity", "line_channel", "line_priority", "line_lat", "line_lon")
+
+
+def in_turn(case: dict) -> dict:
+    """``case`` with its lines sorted by order number (the orders come in turn, as they
+    usually do), each order's lines in their order."""
+    by = np.argsort(case["line_order"], kind="stable")
+    return case | {name: case[name][by] for name in LINE_FIELDS if case.get(name) is not None}

@@ -434,15 +434,16 @@ def test_small_inputs_take_the_python_kernel_and_big_ones_the_arrays() -> None:
     assert chosen(small, "rounds") == "rounds" and chosen(big, "python") == "python"
 
 
-@pytest.mark.parametrize("shape", ["in turn, one priority", "in turn, few priorities", "in turn, priorities far apart",
-                                   "shuffled", "too wide to pack"])
+@pytest.mark.parametrize("shape", ["in turn, one priority", "in turn, two priorities", "in turn, few priorities",
+                                   "in turn, priorities far apart", "shuffled", "too wide to pack"])
 def test_the_service_order_is_priority_then_order_then_input_position(shape: str) -> None:
     from stockkit.engine.kernel_intervals import service_order
 
     rng = np.random.default_rng(len(shape))
     n = 500
     order = np.sort(rng.integers(0, 200, n))
-    priority = {"in turn, one priority": np.zeros(200, np.int64), "in turn, few priorities": rng.integers(0, 5, 200),
+    priority = {"in turn, one priority": np.zeros(200, np.int64), "in turn, two priorities": rng.integers(3, 5, 200),
+                "in turn, few priorities": rng.integers(0, 5, 200),
                 "in turn, priorities far apart": rng.integers(0, 5, 200) * 2**40,
                 "shuffled": rng.integers(0, 5, 200), "too wide to pack": rng.integers(0, 5, 200) * 2**40}[shape][order]
     if shape in ("shuffled", "too wide to pack"):

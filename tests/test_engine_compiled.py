@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import random_case
+from engine_cases import LINE_FIELDS, in_turn, random_case
 from test_engine_oracle import assert_same
 
 from stockkit.engine import Fill, Policy, RouteOrder, ShipComplete, allocate_arrays
@@ -46,13 +46,10 @@ def test_skus_are_served_one_after_another_unless_a_rule_spans_the_order(
     assert _served_by(case, policy, monkeypatch) == [loop]
 
 
-LINE_FIELDS = ("line_order", "line_sku", "line_quantity", "line_channel", "line_lat", "line_lon")
-
-
 def _variant(case: dict, lines: np.ndarray, order_scale: int, order_priority: np.ndarray) -> dict:
     """``case`` with its lines in the order ``lines`` gives, order numbers times
     ``order_scale`` and each order's priority from ``order_priority``."""
-    variant = {**case, **{name: case[name][lines] for name in LINE_FIELDS}}
+    variant = {**case, **{name: case[name][lines] for name in LINE_FIELDS if case.get(name) is not None}}
     variant["line_priority"] = order_priority[variant["line_order"]]
     variant["line_order"] = variant["line_order"] * order_scale
     return variant
@@ -62,14 +59,14 @@ def test_the_service_order_is_derived_the_cheapest_way_that_is_exact() -> None:
     rng = np.random.default_rng(11)
     case = random_case(rng, "overlapping", lines=200, skus=5, warehouses=6, channels=3, backorder_share=0.5)
     n, orders = case["line_order"].size, int(case["line_order"].max()) + 1
-    in_turn, shuffled = np.argsort(case["line_order"], kind="stable"), np.arange(n)
+    by_order, shuffled = np.argsort(case["line_order"], kind="stable"), np.arange(n)
     few = rng.integers(0, 4, orders)
     variants = {
-        "in service order": (in_turn, 1, np.zeros(orders, np.int64)),
-        "orders in turn, a few priorities": (in_turn, 1, few),
-        "orders in turn, many priorities": (in_turn, 1, rng.integers(0, n, orders)),
+        "in service order": (by_order, 1, np.zeros(orders, np.int64)),
+        "orders in turn, a few priorities": (by_order, 1, few),
+        "orders in turn, many priorities": (by_order, 1, rng.integers(0, n, orders)),
         "orders shuffled": (shuffled, 1, few),
-        "priorities far apart": (in_turn, 1, few * 2**40),
+        "priorities far apart": (by_order, 1, few * 2**40),
         "too wide to pack": (shuffled, 2**30, few * 2**40),
     }
     for name, (lines, scale, priority) in variants.items():
@@ -138,8 +135,7 @@ def test_quantities_ride_along_with_the_sort_key_only_where_they_fit(scale: int)
     # in 63 bits, and are read line by line instead
     rng = np.random.default_rng(11)
     case = random_case(rng, "overlapping", lines=60, skus=5, warehouses=4, channels=3)
-    case = {**case, **{name: case[name][np.argsort(case["line_order"], kind="stable")] for name in LINE_FIELDS
-                       if case.get(name) is not None}, "line_priority": np.zeros(60, np.int64)}
+    case = in_turn(case) | {"line_priority": np.zeros(60, np.int64)}
     skus = 1_000_000
     spread = rng.choice(skus, 5, replace=False)
     case = {**case, "line_sku": spread[case["line_sku"]], "stock_sku": spread[case["stock_sku"]], "n_skus": skus,

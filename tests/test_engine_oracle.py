@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import ALL_POLICIES, TOPOLOGIES, policy_for, random_case
+from engine_cases import ALL_POLICIES, TOPOLOGIES, in_turn, policy_for, random_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -346,14 +346,16 @@ def check_short_waves(topology: str, fill: Fill, kernel: str, *, warehouses: int
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 16])
-@pytest.mark.parametrize("order_scale", [1, 17, 2**47, 2**52])
-def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, order_scale: int,
+@pytest.mark.parametrize("order_scale, turn", [(1, False), (17, False), (2**47, False), (2**47, True),
+                                               (2**52, False), (2**52, True)])
+def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, order_scale: int, turn: bool,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # chunks of a few lines (a group is never cut). Spread order numbers take the other
     # ways of sorting and numbering: orders spread by 17 are numbered apart from the
     # sort keys; spread to 2**47, many cases take the path where (group, service) does not
     # pack into 62 bits but (group, service rank) does (as ten million lines in many
-    # orders do); to 2**52 many take the one where service alone does not pack
+    # orders do), with the service order sorted from keys, or by priority alone where the
+    # orders come in turn; to 2**52 many take the one where service alone does not pack
     from stockkit.engine import kernel_intervals
 
     monkeypatch.setattr(kernel_intervals, "CHUNK", chunk)
@@ -362,6 +364,7 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, o
         case = random_case(rng, "disjoint", lines=int(rng.integers(0, 80)), skus=int(rng.integers(1, 5)),
                            warehouses=int(rng.integers(1, 6)), channels=int(rng.integers(1, 4)),
                            stock_scale=int(rng.integers(1, 4)))
+        case = in_turn(case) if turn else case
         case["line_order"] = case["line_order"] * order_scale
         for policy in ALL_POLICIES:
             policy = policy_for("disjoint", policy)
@@ -370,11 +373,12 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, o
                 assert_same(allocate_oracle(**case, policy=policy), got, (policy, chunk, seed))
 
 
+@pytest.mark.parametrize("turn", [False, True], ids=["shuffled", "in-turn"])
 @pytest.mark.parametrize("order_scale", [1, 2**44, 2**52])
-def test_events_sort_lines_by_sku_then_service_however_the_keys_pack(order_scale: int) -> None:
+def test_events_sort_lines_by_sku_then_service_however_the_keys_pack(order_scale: int, turn: bool) -> None:
     # 257-511 lines: order numbers spread to 2**44 leave (SKU, service) too wide for 62
-    # bits but not (SKU, service rank), as ten million lines in many orders do; to 2**52
-    # neither packs
+    # bits but not (SKU, service rank), as ten million lines in many orders do (orders in
+    # turn are put in service order by priority alone); to 2**52 neither packs
     from stockkit.engine import kernel_events
     from stockkit.engine.inputs import check_inputs
 
@@ -382,6 +386,7 @@ def test_events_sort_lines_by_sku_then_service_however_the_keys_pack(order_scale
         rng = np.random.default_rng([seed, 5])
         case = random_case(rng, "overlapping", lines=int(rng.integers(257, 512)), skus=int(rng.integers(2, 40)),
                            warehouses=5, channels=3, stock_scale=int(rng.integers(1, 4)))
+        case = in_turn(case) if turn else case
         case["line_order"] = case["line_order"] * order_scale
         for fill in Fill:
             policy = Policy(fill=fill)

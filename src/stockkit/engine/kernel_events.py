@@ -51,6 +51,7 @@ from stockkit.engine.kernel_intervals import (
     group_candidates,
     order_units,
     service_keys,
+    service_layout,
     short_at_turn,
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
@@ -102,19 +103,19 @@ def _sort_lines(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
     """Input lines in (SKU, service) order, and their SKUs (read off the sort keys where
     they hold them, instead of gathered)."""
     n = inp.line_order.shape[0]
-    service = service_keys(inp)
-    bits_n = max(int(n - 1).bit_length(), 1)
-    bits_s = max(int(service.max()).bit_length(), 1) if service is not None and n else 0
+    layout = service_layout(inp)
+    bits_n = layout.bits_n
     bits_sku = max(int(inp.n_skus).bit_length(), 1)
-    if service is not None and bits_s + bits_sku <= 62:
-        keys = inp.line_sku << bits_s
-        keys |= service
+    if layout.width + bits_sku <= 62:
+        keys = inp.line_sku << layout.width
+        keys |= service_keys(inp, layout)
         keys.sort()
-        sku = keys >> bits_s
+        sku = keys >> layout.width
         keys &= (1 << bits_n) - 1
         return keys, sku
-    if service is not None and bits_n + bits_sku <= 62:
-        by_rank, keys = by_group_then_rank(inp.line_sku, service, bits_n)
+    ranked = by_group_then_rank(inp, inp.line_sku, layout) if bits_n + bits_sku <= 62 else None
+    if ranked is not None:
+        by_rank, keys = ranked
         sku = keys >> bits_n
         keys &= (1 << bits_n) - 1
         return by_rank[keys], sku
