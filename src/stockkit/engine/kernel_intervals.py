@@ -28,7 +28,7 @@ from stockkit.engine.policy import AllocationArrays, Fill, Reason
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
 __all__ = ["FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout", "allocate_intervals",
-           "by_group_then_rank", "group_candidates", "intervals_exact", "lines_in_turn", "order_units", "priority_span",
+           "by_group_then_rank", "group_candidates", "intervals_exact", "order_units", "priority_span",
            "route_classes", "service_keys", "service_layout", "service_order", "service_order_given", "short_at_turn",
            "whole_lines", "whole_units"]
 
@@ -77,8 +77,9 @@ def route_classes(inp: Inputs) -> RouteClasses:
 
 class ServiceLayout(NamedTuple):
     """How :func:`service_keys` packs (priority, order, input position) into an int64:
-    the lowest priority and order, the bits of the order and of the position, and the
-    whole key's width in bits."""
+    the lowest priority and order, the bits of the order (0 when the orders come in turn:
+    then the position orders the lines of one priority alone) and of the position, and
+    the whole key's width in bits."""
 
     p_min: int
     o_min: int
@@ -89,12 +90,13 @@ class ServiceLayout(NamedTuple):
 
 def service_layout(inp: Inputs) -> ServiceLayout:
     """The :class:`ServiceLayout` of ``inp``'s lines."""
-    n = inp.line_order.shape[0]
+    order, n = inp.line_order, inp.line_order.shape[0]
     if n == 0:
-        return ServiceLayout(0, 0, 1, 1, 3)
-    p_min, o_min = int(inp.line_priority.min()), int(inp.line_order.min())
+        return ServiceLayout(0, 0, 0, 1, 2)
+    p_min, o_min = int(inp.line_priority.min()), int(order.min())
     bits_n = max(int(n - 1).bit_length(), 1)
-    bits_o = max((int(inp.line_order.max()) - o_min).bit_length(), 1)
+    in_turn = bool((order[1:] >= order[:-1]).all())
+    bits_o = 0 if in_turn else max((int(order.max()) - o_min).bit_length(), 1)
     bits_p = max((int(inp.line_priority.max()) - p_min).bit_length(), 1)
     return ServiceLayout(p_min, o_min, bits_o, bits_n, bits_p + bits_o + bits_n)
 
@@ -111,21 +113,13 @@ def service_keys(inp: Inputs, layout: ServiceLayout | None = None) -> np.ndarray
         return None
     # built in place: one array of 8 bytes per line, and the arange
     keys = inp.line_priority - p_min
-    keys <<= bits_o
-    keys += inp.line_order
-    keys -= o_min
+    if bits_o:
+        keys <<= bits_o
+        keys += inp.line_order
+        keys -= o_min
     keys <<= bits_n
     keys |= np.arange(n)
     return keys
-
-
-def lines_in_turn(inp: Inputs) -> np.ndarray | None:
-    """The lines in service order where the orders come in turn and the priorities span
-    fewer than 2**16 values (a radix sort on the priorities, no keys built); else None."""
-    span = priority_span(inp)
-    if span is None or span[1] - span[0] >= 1 << 16:
-        return None
-    return service_order_given(inp, span)
 
 
 def priority_span(inp: Inputs) -> tuple[int, int] | None:
@@ -171,17 +165,14 @@ def service_order_given(inp: Inputs, span: tuple[int, int] | None) -> np.ndarray
 
 def by_group_then_rank(inp: Inputs, group: np.ndarray, layout: ServiceLayout) -> tuple[np.ndarray, np.ndarray] | None:
     """For when (group, service key) does not pack into 62 bits but (group, rank in
-    service order) does (ten million lines in millions of orders): the lines in service
-    order and the sorted keys ``group << bits_n | rank`` (``group`` per input line); None
-    when the service order takes more than a packed sort (see
-    :func:`service_keys`)."""
-    service = lines_in_turn(inp)
+    service order) does (ten million lines in millions of orders, not in turn): the lines
+    in service order and the sorted keys ``group << bits_n | rank`` (``group`` per input
+    line); None when the service keys do not pack either."""
+    service = service_keys(inp, layout)
     if service is None:
-        service = service_keys(inp, layout)
-        if service is None:
-            return None
-        service.sort()
-        service &= (1 << layout.bits_n) - 1
+        return None
+    service.sort()
+    service &= (1 << layout.bits_n) - 1
     keys = group[service]
     keys <<= layout.bits_n
     keys |= np.arange(service.size)
@@ -275,6 +266,7 @@ class _SortedLines:
         layout = service_layout(inp)
         self.bits_n = layout.bits_n
         self.bits_s = layout.width
+        self.orders_in_keys = layout.bits_o > 0
         self.keys: np.ndarray | None = None
         self.by_rank: np.ndarray | None = None
         bits_g = max(int(n_groups).bit_length(), 1)
@@ -287,8 +279,8 @@ class _SortedLines:
             group.sort()
             self.keys = group
             return
-        # many orders (10M lines): the lines in service order first, then (group, rank in
-        # service) packs
+        # many orders, not in turn: the lines in service order first, then (group, rank
+        # in service) packs
         ranked = by_group_then_rank(inp, group, layout) if self.bits_n + bits_g <= 62 else None
         if ranked is not None:
             self.by_rank, self.keys = ranked
@@ -318,7 +310,7 @@ class _SortedLines:
         order number names it) as a small non-negative integer."""
         if inp.policy.fill is Fill.LINE:
             return perm
-        if self.keys is not None and self.by_rank is None and perm.size:
+        if self.keys is not None and self.by_rank is None and self.orders_in_keys and perm.size:
             key = (self.keys & ((1 << self.bits_s) - 1)) >> self.bits_n     # (priority, order) packed
             if int(key.max()) < 4 * perm.size + 1024:
                 return key
