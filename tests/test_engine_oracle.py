@@ -354,8 +354,9 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, o
     # ways of sorting and numbering: orders spread by 17 are numbered apart from the
     # sort keys; spread to 2**47, many cases take the path where (group, service) does not
     # pack into 62 bits but (group, service rank) does (as ten million lines in many
-    # orders do), with the service order sorted from keys, or by priority alone where the
-    # orders come in turn; to 2**52 many take the one where service alone does not pack
+    # orders not in turn do); to 2**52 many take the one where service alone does not
+    # pack. Where the orders come in turn the order number stays out of the keys, which
+    # then pack however far apart the numbers are
     from stockkit.engine import kernel_intervals
 
     monkeypatch.setattr(kernel_intervals, "CHUNK", chunk)
@@ -377,8 +378,8 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, o
 @pytest.mark.parametrize("order_scale", [1, 2**44, 2**52])
 def test_events_sort_lines_by_sku_then_service_however_the_keys_pack(order_scale: int, turn: bool) -> None:
     # 257-511 lines: order numbers spread to 2**44 leave (SKU, service) too wide for 62
-    # bits but not (SKU, service rank), as ten million lines in many orders do (orders in
-    # turn are put in service order by priority alone); to 2**52 neither packs
+    # bits but not (SKU, service rank), as ten million lines in many orders not in turn
+    # do; to 2**52 neither packs. Orders in turn leave their numbers out of the keys
     from stockkit.engine import kernel_events
     from stockkit.engine.inputs import check_inputs
 
