@@ -103,9 +103,9 @@ def _sort_lines(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
     """Input lines in (SKU, service) order, and their SKUs (read off the sort keys where
     they hold them, instead of gathered)."""
     n = inp.line_order.shape[0]
-    layout = service_layout(inp)
-    bits_n = layout.bits_n
     bits_sku = max(int(inp.n_skus).bit_length(), 1)
+    layout = service_layout(inp, 62 - bits_sku)
+    bits_n = layout.bits_n
     if layout.width + bits_sku <= 62:
         keys = inp.line_sku << layout.width
         keys |= service_keys(inp, layout)

@@ -88,16 +88,18 @@ class ServiceLayout(NamedTuple):
     width: int
 
 
-def service_layout(inp: Inputs) -> ServiceLayout:
-    """The :class:`ServiceLayout` of ``inp``'s lines."""
+def service_layout(inp: Inputs, room: int = 62) -> ServiceLayout:
+    """The :class:`ServiceLayout` of ``inp``'s lines, in at most ``room`` bits where the
+    orders come in turn and the whole key would be wider (the order number stays out)."""
     order, n = inp.line_order, inp.line_order.shape[0]
     if n == 0:
         return ServiceLayout(0, 0, 0, 1, 2)
     p_min, o_min = int(inp.line_priority.min()), int(order.min())
     bits_n = max(int(n - 1).bit_length(), 1)
-    in_turn = bool((order[1:] >= order[:-1]).all())
-    bits_o = 0 if in_turn else max((int(order.max()) - o_min).bit_length(), 1)
+    bits_o = max((int(order.max()) - o_min).bit_length(), 1)
     bits_p = max((int(inp.line_priority.max()) - p_min).bit_length(), 1)
+    if bits_p + bits_o + bits_n > room and bool((order[1:] >= order[:-1]).all()):
+        bits_o = 0
     return ServiceLayout(p_min, o_min, bits_o, bits_n, bits_p + bits_o + bits_n)
 
 
@@ -263,13 +265,13 @@ class _SortedLines:
     def __init__(self, inp: Inputs, rc: RouteClasses, n_groups: int) -> None:
         n = inp.line_order.shape[0]
         n_cls = rc.route_wh.shape[0]
-        layout = service_layout(inp)
+        bits_g = max(int(n_groups).bit_length(), 1)
+        layout = service_layout(inp, 62 - bits_g)
         self.bits_n = layout.bits_n
         self.bits_s = layout.width
         self.orders_in_keys = layout.bits_o > 0
         self.keys: np.ndarray | None = None
         self.by_rank: np.ndarray | None = None
-        bits_g = max(int(n_groups).bit_length(), 1)
         group = rc.channel_class[inp.line_channel]
         group += inp.line_sku * n_cls
         if layout.width + bits_g <= 62:
