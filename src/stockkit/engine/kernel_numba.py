@@ -159,11 +159,11 @@ def _counting_sort(keys, n_keys, order, ordered, work):  # pragma: no cover - co
     return ptr, home
 
 
-def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, held,
+def _bucket(seq, prio, low, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, held,
             rec_wh, line_work, rec_work):  # pragma: no cover - compiled
     """The lines SKU by SKU, each SKU's in service order, and the records ``held`` (those
     with stock) SKU by SKU. The service order is ``seq``, else the lines' order sorted
-    stably by ``prio`` (offsets below ``n_prio``; input order when empty). Returns the
+    stably by ``prio`` (from ``low``, ``n_prio`` values; input order when empty). Returns the
     lines' offsets per SKU; per slot the line; per line its slot; per slot the quantity
     and route class; the records' offsets per SKU, and per entry the record and its
     warehouse. All but the offsets are rows of ``line_work`` (four of one int64 per line)
@@ -180,10 +180,10 @@ def _bucket(seq, prio, n_prio, line_sku, line_qty, line_channel, channel_class, 
     if packed:
         key = line_work[1]
         for i in range(n):
-            k = line_sku[i] * n_prio + prio[i] if prio.shape[0] > 0 else line_sku[i]
+            k = line_sku[i] * n_prio + (prio[i] - low) if prio.shape[0] > 0 else line_sku[i]
             key[i] = k | ((line_qty[i] << cls_bits | channel_class[line_channel[i]]) << bits)
     elif prio.shape[0] > 0:
-        key = line_sku * n_prio + prio
+        key = line_sku * n_prio + (prio - low)
     else:
         key = line_sku
     ptr, home = _counting_sort(key, n_keys, seq, seq.shape[0] > 0, line_work)
@@ -541,22 +541,22 @@ def _unit_vectors(lat: np.ndarray, cos_lat: np.ndarray, lon: np.ndarray) -> tupl
 BUCKETS_PER_LINE = 4
 
 
-def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int]:
-    """How :func:`_bucket` finds the service order, as (lines in service order, priority
-    offsets, how many offsets). Both arrays are empty when the lines come in service
-    order. When orders come in turn, sorting stably by priority is enough; if bucketing
-    by (SKU, priority) then costs little, the offsets of the priorities from the lowest
-    are given instead of the lines. Otherwise the lines in service order."""
+def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """How :func:`_bucket` finds the service order, as (lines in service order,
+    priorities, the lowest, how many from it). Both arrays are empty when the lines come
+    in service order. When orders come in turn, sorting stably by priority is enough; if
+    bucketing by (SKU, priority) then costs little, the priorities are given instead of
+    the lines. Otherwise the lines in service order."""
     n = inp.line_priority.shape[0]
     none = np.zeros(0, np.int64)
     span = priority_span(inp)
     if span is not None:
         low, high = span
         if low == high:
-            return none, none, 1
+            return none, none, 0, 1
         if (high - low + 1) * inp.n_skus <= BUCKETS_PER_LINE * n:
-            return none, inp.line_priority - low, high - low + 1
-    return service_order_given(inp, span), none, 1
+            return none, inp.line_priority, low, high - low + 1
+    return service_order_given(inp, span), none, 0, 1
 
 
 def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -567,12 +567,13 @@ def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.n
     return (lat, c1, lon, wh_lat, c2, wh_lon, *_unit_vectors(lat, c1, lon), *_unit_vectors(wh_lat, c2, wh_lon))
 
 
-def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, n_candidates: int, serve) -> AllocationArrays:
+def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.ndarray | None, n_candidates: int,
+            serve) -> AllocationArrays:
     """The result of ``serve(unfilled, reason, first_of, nxt, out_wh, out_qty, out_bo)``
     (a call of :func:`_serve` on lines ``i`` at slots ``slot_of[i]``, over
     ``n_candidates`` candidates) in line order, called again with out arrays twice as
     large while they are too small; ``first`` and ``end`` are scratch of one int64 per
-    line.
+    line, and so is ``spare`` when given, once served.
 
     Every array of a line or a record is allocated here, on huge pages
     (:mod:`stockkit.engine.buffers`), where numba's own allocations fault their memory
@@ -589,8 +590,8 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, n_candidate
         cap *= 2
     result = AllocationArrays(*(buffers.empty(count) for _ in range(3)), buffers.empty(count, np.bool_),
                               buffers.empty(n), buffers.empty(n, np.uint8))
-    _jitted("_by_line")(*out, first_of, unfilled, reason, slot_of, first, end, buffers.empty(count),
-                        tuple(result))
+    at = spare[:count] if spare is not None and count <= spare.size else buffers.empty(count)
+    _jitted("_by_line")(*out, first_of, unfilled, reason, slot_of, first, end, at, tuple(result))
     return result
 
 
@@ -626,7 +627,7 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     # stretch of memory rather than scattered over the stock arrays
     in_sku_order = np.arange(recs.size)
     # the lines' quantities and classes are read only while serving: then scratch
-    return _served(slot_of, qty, cls, room, lambda *out: serve(
+    return _served(slot_of, qty, cls, lines, room, lambda *out: serve(
         True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
         nothing, *ec, 0, inp.stock_available[recs], nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
         in_sku_order, rec_wh, rc.wh_rank, *geo, *out))
@@ -659,7 +660,7 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     serve = _jitted("_serve")
     slot_of = buffers.empty(n)
     slot_of[pb.seq] = np.arange(n)
-    return _served(slot_of, *buffers.empty((2, n)), ec[0].shape[0], lambda *out: serve(
+    return _served(slot_of, *buffers.empty((2, n)), None, ec[0].shape[0], lambda *out: serve(
         False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
         pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split, fill, sc, undo_size, located,
         sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out))
