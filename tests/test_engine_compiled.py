@@ -112,8 +112,12 @@ def test_bucketing_keeps_each_keys_items_in_their_order(n_keys: int) -> None:
     sort = kernel_numba._jitted("_counting_sort")
     for items, ordered in ((np.arange(keys.size), False), (order, True)):
         work = np.empty((4, items.size), np.int64)
-        ptr, home = sort(keys, n_keys, items if ordered else np.zeros(0, np.int64), ordered, work)
+        # bits above the key's ride along untouched and never sway the order
+        bits = max(int(n_keys - 1).bit_length(), 1)
+        carried = keys | (rng.integers(0, 2**20, keys.size) << bits)
+        ptr, home = sort(carried, n_keys, items if ordered else np.zeros(0, np.int64), ordered, work)
         np.testing.assert_array_equal(work[home], items[np.argsort(keys[items], kind="stable")])
+        np.testing.assert_array_equal(work[home + 1], carried[work[home]])
         np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(np.bincount(keys[items], minlength=n_keys)))))
 
 
@@ -142,4 +146,24 @@ def test_quantities_ride_along_with_the_sort_key_only_where_they_fit(scale: int)
             "sku_backorder": np.zeros(skus, bool), "line_quantity": case["line_quantity"] * scale + (scale > 1),
             "stock_available": case["stock_available"] * scale}
     for policy in (Policy(), Policy(fill=Fill.LINE), Policy(split=False)):
+        assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="numba"))
+
+
+def test_a_quantity_too_wide_to_ride_along_is_read_line_by_line_when_priorities_bucket_too() -> None:
+    # orders in turn, two priorities, 1,000 SKUs: the lines are bucketed by (SKU,
+    # priority); one line of 2**51 units leaves no room beside that key, so quantities
+    # and classes are read line by line after the sort
+    rng = np.random.default_rng(5)
+    case = in_turn(random_case(rng, "overlapping", lines=600, skus=7, warehouses=4, channels=3))
+    orders = int(case["line_order"].max()) + 1
+    skus = 1_000
+    spread = rng.choice(skus, 7, replace=False)
+    quantity = np.ones(600, np.int64)
+    quantity[rng.integers(0, 600)] = 2**51
+    case = case | {"line_sku": spread[case["line_sku"]], "stock_sku": spread[case["stock_sku"]], "n_skus": skus,
+                   "sku_backorder": np.zeros(skus, bool), "line_quantity": quantity,
+                   "line_priority": rng.integers(0, 2, orders)[case["line_order"]]}
+    seq, prio, _low, n_prio = kernel_numba._service_order(_inputs(case, Policy()))
+    assert seq.size == 0 and prio.size == 600 and n_prio == 2
+    for policy in (Policy(), Policy(fill=Fill.LINE)):
         assert_same(allocate_oracle(**case, policy=policy), allocate_arrays(**case, policy=policy, kernel="numba"))

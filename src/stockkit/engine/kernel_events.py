@@ -174,7 +174,7 @@ def _columns(cls: np.ndarray, qty: np.ndarray, n_cls: int) -> np.ndarray:
     n = qty.shape[0]
     table = np.empty((n_cls, n + 1), np.int64)
     table[:, 0] = 0
-    small = cls.astype(np.int8)         # compared once a class: an eighth of the reads
+    small = cls.astype(np.int8)         # compared once a class: an eighth of the reads (MAX_CLASSES < 128)
     for c in range(n_cls):
         row = table[c, 1:]
         np.multiply(qty, small == c, out=row)

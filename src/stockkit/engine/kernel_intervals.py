@@ -27,7 +27,7 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
-__all__ = ["FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout", "allocate_intervals",
+__all__ = ["CLASH_PROBE", "FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout", "allocate_intervals",
            "by_group_then_rank", "group_candidates", "intervals_exact", "order_units", "priority_span",
            "route_classes", "service_keys", "service_layout", "service_order", "service_order_given", "short_at_turn",
            "whole_lines", "whole_units"]
@@ -77,9 +77,10 @@ def route_classes(inp: Inputs) -> RouteClasses:
 
 class ServiceLayout(NamedTuple):
     """How :func:`service_keys` packs (priority, order, input position) into an int64:
-    the lowest priority and order, the bits of the order (0 when the orders come in turn:
-    then the position orders the lines of one priority alone) and of the position, and
-    the whole key's width in bits."""
+    the lowest priority and order, the bits of the order (0 when :func:`service_layout`
+    found the orders in turn and the whole key too wide for its room: then the position
+    orders the lines of one priority alone) and of the position, and the whole key's
+    width in bits."""
 
     p_min: int
     o_min: int
@@ -105,8 +106,9 @@ def service_layout(inp: Inputs, room: int = 62) -> ServiceLayout:
 
 def service_keys(inp: Inputs, layout: ServiceLayout | None = None) -> np.ndarray | None:
     """One int64 per line whose order is the service order (priority, order, input
-    position), or None when the three do not pack into 63 bits (``layout``: the
-    :func:`service_layout` of ``inp``, when known)."""
+    position; the order left out where the layout says so), or None when they do not
+    pack into 62 bits. ``layout``: the :func:`service_layout` of these very inputs, when
+    known (a layout without order bits is right only for orders in turn)."""
     n = inp.line_order.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
@@ -136,13 +138,14 @@ def priority_span(inp: Inputs) -> tuple[int, int] | None:
 def service_order(inp: Inputs) -> np.ndarray:
     """The lines in service order (priority, order, input position). When the orders come
     in turn, as they usually do, a stable sort by priority is the whole sort: a pass a
-    priority where there are at most :data:`FEW_PRIORITIES`, else numpy's radix sort on
-    16-bit priorities."""
+    priority where the priorities span fewer than :data:`FEW_PRIORITIES` values, else
+    numpy's radix sort on 16-bit priorities."""
     return service_order_given(inp, priority_span(inp))
 
 
-#: orders in turn with at most this many distinct priorities are put in service order
-#: with a pass a priority (10M lines, two priorities: 30 ms, a stable radix sort 74-195)
+#: orders in turn whose priorities span fewer than this many values (lowest to highest)
+#: are put in service order with a pass a priority (10M lines, two priorities: 30 ms, a
+#: stable radix sort 74-195)
 FEW_PRIORITIES = 4
 
 
@@ -281,8 +284,9 @@ class _SortedLines:
             group.sort()
             self.keys = group
             return
-        # many orders, not in turn: the lines in service order first, then (group, rank
-        # in service) packs
+        # keys too wide even so (many orders not in turn, or wide priorities and
+        # positions): the lines in service order first, then (group, rank in service)
+        # packs
         ranked = by_group_then_rank(inp, group, layout) if self.bits_n + bits_g <= 62 else None
         if ranked is not None:
             self.by_rank, self.keys = ranked
@@ -427,8 +431,8 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
 
 
 def _first_entries(stock: _GroupStock, s: np.ndarray) -> np.ndarray:
-    """Per line starting at ``s`` (sorted) on the stock axis, the first entry whose interval
-    ends after ``s``, kept in bounds.
+    """Per line starting at ``s`` on the stock axis (``s`` must be sorted, as lines in
+    group order are), the first entry whose interval ends after ``s``, kept in bounds.
 
     That is the number of entries ending at or before ``s``. Searching each entry's end
     among the lines, and summing up, finds it: a sorted search costs a few mispredicted
@@ -693,10 +697,10 @@ def intervals_exact(inp: Inputs, rc: RouteClasses) -> bool:
     """Whether every SKU's lines use route classes that are the same or share no
     warehouse, so that the interval kernel is exact for the lines of ``inp``.
 
-    Costs one pass over the lines and then work in proportion to the pairs of distinct
-    classes that order one SKU, whatever the number of classes. The first
-    :data:`CLASH_PROBE` lines are looked at first: where classes clash, popular SKUs
-    show it there, and the pass over every line is saved."""
+    The first :data:`CLASH_PROBE` lines are looked at first: where classes clash,
+    popular SKUs show it there. Else it costs one pass over the lines and then work in
+    proportion to the pairs of distinct classes that order one SKU, whatever the number
+    of classes."""
     if not rc.conflict.any():
         return True
     head = slice(0, CLASH_PROBE)

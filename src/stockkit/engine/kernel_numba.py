@@ -169,8 +169,9 @@ def _bucket(seq, prio, low, n_prio, line_sku, line_qty, line_channel, channel_cl
     warehouse. All but the offsets are rows of ``line_work`` (four of one int64 per line)
     and ``rec_work`` (four per held record).
 
-    Reads by line in slot order land on random cache lines: where a line's quantity and
-    class fit above its sort key in 63 bits, they ride along through the sort instead."""
+    Reads by line in slot order land on random cache lines: where the lines are bucketed
+    from input order (no ``seq``) and a line's quantity and class fit above its sort key
+    in 63 bits, they ride along through the sort instead."""
     n = line_sku.shape[0]
     n_keys = n_skus * n_prio
     bits = _key_bits(n_keys)
@@ -221,7 +222,8 @@ def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, first
     Every read by slot lands on a random cache line, and costs many sequential passes: so
     one array a pass (a pass moving one array keeps many reads in flight, one moving
     several does not), and columns read by slot are packed two in one first (warehouse
-    and back order; units below 2**52 and reason), then unpacked in line order."""
+    and back order; units, below the array kernels' ``ARRAY_KERNEL_TOTAL`` of 2**52, and
+    reason), then unpacked in line order."""
     line, wh, qty, bo, line_unfilled, line_reason = result
     n = slot_of.shape[0]
     n_out = at.shape[0]
@@ -575,10 +577,10 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.n
     large while they are too small; ``first`` and ``end`` are scratch of one int64 per
     line, and so is ``spare`` when given, once served.
 
-    Every array of a line or a record is allocated here, on huge pages
-    (:mod:`stockkit.engine.buffers`), where numba's own allocations fault their memory
-    in 4 KiB page by page (on workload M, 21,600 page faults, a third of the time SKU by
-    SKU; now about 60)."""
+    The arrays of lines and records the loop writes are allocated here (the caller's
+    work arrays likewise), on huge pages (:mod:`stockkit.engine.buffers`), where numba's
+    own allocations fault their memory in 4 KiB page by page (on workload M, 21,600 page
+    faults, a third of the time SKU by SKU; now about 60)."""
     n = slot_of.shape[0]
     cap = n + n // 8 + 64  # most lines give one record
     while True:
