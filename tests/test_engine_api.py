@@ -144,6 +144,8 @@ def test_candidate_records_too_many_to_pack_in_one_sort_key_are_sorted_alike(
         kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from stockkit.engine import kernel_intervals
 
+    # no key packs: candidates, lines (by group, or by SKU for events) and records all
+    # take np.lexsort
     monkeypatch.setattr(kernel_intervals, "PACK_BITS", 0)
     for seed in range(40):
         rng = np.random.default_rng([seed, 23])

@@ -104,16 +104,16 @@ def _sort_lines(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
     they hold them, instead of gathered)."""
     n = inp.line_order.shape[0]
     bits_sku = max(int(inp.n_skus).bit_length(), 1)
-    layout = service_layout(inp, 62 - bits_sku)
+    layout = service_layout(inp, kernel_intervals.PACK_BITS - bits_sku)
     bits_n = layout.bits_n
-    if layout.width + bits_sku <= 62:
+    if layout.width + bits_sku <= kernel_intervals.PACK_BITS:
         keys = inp.line_sku << layout.width
         keys |= service_keys(inp, layout)
         keys.sort()
         sku = keys >> layout.width
         keys &= (1 << bits_n) - 1
         return keys, sku
-    ranked = by_group_then_rank(inp, inp.line_sku, layout) if bits_n + bits_sku <= 62 else None
+    ranked = by_group_then_rank(inp, inp.line_sku, layout) if bits_n + bits_sku <= kernel_intervals.PACK_BITS else None
     if ranked is not None:
         by_rank, keys = ranked
         sku = keys >> bits_n

@@ -27,10 +27,10 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
-__all__ = ["CLASH_PROBE", "FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout", "allocate_intervals",
-           "by_group_then_rank", "group_candidates", "intervals_exact", "order_units", "priority_span",
-           "route_classes", "service_keys", "service_layout", "service_order", "service_order_given", "short_at_turn",
-           "whole_lines", "whole_units"]
+__all__ = ["CLASH_PROBE", "FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout",
+           "allocate_intervals", "by_group_then_rank", "group_candidates", "intervals_exact", "order_units",
+           "priority_span", "route_classes", "service_keys", "service_layout", "service_order", "service_order_given",
+           "short_at_turn", "whole_lines", "whole_units"]
 
 
 class RouteClasses(NamedTuple):
@@ -89,9 +89,10 @@ class ServiceLayout(NamedTuple):
     width: int
 
 
-def service_layout(inp: Inputs, room: int = 62) -> ServiceLayout:
-    """The :class:`ServiceLayout` of ``inp``'s lines, in at most ``room`` bits where the
-    orders come in turn and the whole key would be wider (the order number stays out)."""
+def service_layout(inp: Inputs, room: int | None = None) -> ServiceLayout:
+    """The :class:`ServiceLayout` of ``inp``'s lines, in at most ``room`` bits (default
+    :data:`PACK_BITS`) where the orders come in turn and the whole key would be wider
+    (the order number stays out)."""
     order, n = inp.line_order, inp.line_order.shape[0]
     if n == 0:
         return ServiceLayout(0, 0, 0, 1, 2)
@@ -99,7 +100,7 @@ def service_layout(inp: Inputs, room: int = 62) -> ServiceLayout:
     bits_n = max(int(n - 1).bit_length(), 1)
     bits_o = max((int(order.max()) - o_min).bit_length(), 1)
     bits_p = max((int(inp.line_priority.max()) - p_min).bit_length(), 1)
-    if bits_p + bits_o + bits_n > room and bool((order[1:] >= order[:-1]).all()):
+    if bits_p + bits_o + bits_n > (PACK_BITS if room is None else room) and bool((order[1:] >= order[:-1]).all()):
         bits_o = 0
     return ServiceLayout(p_min, o_min, bits_o, bits_n, bits_p + bits_o + bits_n)
 
@@ -107,13 +108,13 @@ def service_layout(inp: Inputs, room: int = 62) -> ServiceLayout:
 def service_keys(inp: Inputs, layout: ServiceLayout | None = None) -> np.ndarray | None:
     """One int64 per line whose order is the service order (priority, order, input
     position; the order left out where the layout says so), or None when they do not
-    pack into 62 bits. ``layout``: the :func:`service_layout` of these very inputs, when
+    pack into :data:`PACK_BITS`. ``layout``: the :func:`service_layout` of these very inputs, when
     known (a layout without order bits is right only for orders in turn)."""
     n = inp.line_order.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
     p_min, o_min, bits_o, bits_n, width = service_layout(inp) if layout is None else layout
-    if width > 62:
+    if width > PACK_BITS:
         return None
     # built in place: one array of 8 bytes per line, and the arange
     keys = inp.line_priority - p_min
@@ -269,7 +270,7 @@ class _SortedLines:
         n = inp.line_order.shape[0]
         n_cls = rc.route_wh.shape[0]
         bits_g = max(int(n_groups).bit_length(), 1)
-        layout = service_layout(inp, 62 - bits_g)
+        layout = service_layout(inp, PACK_BITS - bits_g)
         self.bits_n = layout.bits_n
         self.bits_s = layout.width
         self.orders_in_keys = layout.bits_o > 0
@@ -277,7 +278,7 @@ class _SortedLines:
         self.by_rank: np.ndarray | None = None
         group = rc.channel_class[inp.line_channel]
         group += inp.line_sku * n_cls
-        if layout.width + bits_g <= 62:
+        if layout.width + bits_g <= PACK_BITS:
             # built and sorted in place: one array of 8 bytes per line
             group <<= self.bits_s
             group |= service_keys(inp, layout)
@@ -287,7 +288,7 @@ class _SortedLines:
         # keys too wide even so (many orders not in turn, or wide priorities and
         # positions): the lines in service order first, then (group, rank in service)
         # packs
-        ranked = by_group_then_rank(inp, group, layout) if self.bits_n + bits_g <= 62 else None
+        ranked = by_group_then_rank(inp, group, layout) if self.bits_n + bits_g <= PACK_BITS else None
         if ranked is not None:
             self.by_rank, self.keys = ranked
             self.bits_s = self.bits_n
