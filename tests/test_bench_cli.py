@@ -210,3 +210,22 @@ def test_sizes_that_cannot_make_a_workload_are_reported_with_what_to_do():
     code, stdout, stderr = _bench(["--quick", "--warehouses", "2", "--channels", "4"])
     assert code == 1 and stdout == ""
     assert "give at least as many warehouses as channels" in stderr
+
+
+def test_the_engine_first_runs_untimed_on_the_loops_lines(monkeypatch):
+    # that call is checked against the loop and loads a compiled kernel, so that no
+    # timed call pays for the loading
+    import stockkit.engine
+
+    calls = []
+    real = stockkit.engine.allocate_arrays
+
+    def counted(**kwargs):
+        calls.append(len(kwargs["line_order"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(stockkit.engine, "allocate_arrays", counted)
+    settings = measures.Settings(**SIZES["XS"], topologies=("disjoint",), fills=("partial",), kernels=("numpy",),
+                                 repeats=2, loop_lines=5_000, warm_orders=0)
+    (m,) = measures.run(settings).measures
+    assert calls == [m.loop_lines, 20_000, 20_000] and m.exact
