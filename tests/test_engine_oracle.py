@@ -324,6 +324,29 @@ def test_warehouses_equally_near_go_by_link_priority_then_index(kernel: str) -> 
         check(case, policy, kernel)
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("fill", list(Fill))
+def test_warehouses_metres_apart_go_by_true_distance_where_dot_products_cannot_tell(kernel: str, fill: Fill) -> None:
+    # w0 lies 3.3 m from the ship-to point and w1 1.3 m: the cosines of the angles differ
+    # by 1e-13, too little to trust, so the exact term must pick w1, against link priority
+    lines = 80
+    case = {
+        "line_order": np.arange(lines), "line_sku": np.zeros(lines, np.int64),
+        "line_quantity": np.ones(lines, np.int64), "line_channel": np.zeros(lines, np.int64),
+        "line_lat": np.full(lines, 50.0), "line_lon": np.full(lines, 10.0),
+        "stock_warehouse": np.arange(2), "stock_sku": np.zeros(2, np.int64), "stock_available": np.array([50, 50]),
+        "link_channel": np.zeros(2, np.int64), "link_warehouse": np.arange(2), "link_priority": np.arange(2),
+        "warehouse_lat": np.array([50.00003, 50.00001]), "warehouse_lon": np.array([10.0, 10.00001]),
+    }
+    for split in (True, False):
+        policy = Policy(route=RouteOrder.NEAREST, fill=fill, split=split)
+        want = allocate_oracle(**case, policy=policy)
+        assert want.record_warehouse[0] == 1
+        got = run(case, policy, kernel)
+        if got is not None:
+            assert_same(want, got, (policy, kernel))
+
+
 @pytest.mark.parametrize("fill", [Fill.LINE, Fill.ORDER])
 def test_whole_lines_and_orders_are_decided_exactly_on_waves_that_run_short(fill: Fill) -> None:
     # waves of thousands of lines on a few SKUs that run short, some back-orderable: the

@@ -48,7 +48,7 @@ def by_sku_applies(inp: Inputs) -> bool:
 # Helpers. The loop keeps the rules for a line inline and calls per line only _take, which
 # has no branch: numba counts references to the arrays a call passes, and where LLVM
 # cannot pair those counts up inside one block they cost more than the line's work
-# (_gather and _nearer run for nearest-first lines alone, which rank their candidates).
+# (_term runs only where two nearest-first candidates nearly tie).
 
 
 def _take(e, units, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo, n_out, undo_rec, undo_qty,
@@ -65,37 +65,11 @@ def _take(e, units, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo, n_out, undo_r
     return n_out + 1, n_undo + 1
 
 
-def _gather(i, sku, cls, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz, stock,
-            ec_rec, ec_wh, keys, ties, start):  # pragma: no cover - compiled
-    """Write line ``i``'s candidates (its SKU's records still holding stock on its route)
-    at ``start`` of the candidate arrays, unsorted, with their closeness (the dot product
-    of unit vectors, larger is nearer) in ``keys``; returns how many."""
-    k = 0
-    for j in range(sku_ptr[sku], sku_ptr[sku + 1]):
-        w = sku_wh[j]
-        tie = link_rank[cls, w]
-        if tie < 0 or stock[sku_rec[j]] <= 0:
-            continue
-        keys[k] = lx[i] * wx[w] + ly[i] * wy[w] + lz[i] * wz[w]
-        ties[k] = tie
-        ec_rec[start + k] = sku_rec[j]
-        ec_wh[start + k] = w
-        k += 1
-    return k
-
-
-def _nearer(i, a, b, keys, ties, ec_wh, start, lp1, lc1, ll1, wp2, wc2, wl2):  # pragma: no cover - compiled
-    """Whether candidate ``a`` comes before ``b`` on line ``i``'s route: nearer, or as near
-    and of lower link priority. Near ties of the dot product are decided by the haversine
-    term, as the array kernels do."""
-    if abs(keys[a] - keys[b]) > 1e-12:
-        return keys[a] > keys[b]
-    wa, wb = ec_wh[start + a], ec_wh[start + b]
-    ta = min(math.sin((wp2[wa] - lp1[i]) / 2) ** 2 + lc1[i] * wc2[wa] * math.sin((wl2[wa] - ll1[i]) / 2) ** 2, 1.0)
-    tb = min(math.sin((wp2[wb] - lp1[i]) / 2) ** 2 + lc1[i] * wc2[wb] * math.sin((wl2[wb] - ll1[i]) / 2) ** 2, 1.0)
-    if ta != tb:
-        return ta < tb
-    return ties[a] < ties[b]
+def _term(p1, c1, l1, p2, c2, l2):  # pragma: no cover - compiled
+    """The haversine term between two points (latitude, its cosine, longitude; radians):
+    it orders distances exactly as the array kernels do, where dot products of unit
+    vectors nearly tie. Scalars only: a call passing arrays costs reference counting."""
+    return min(math.sin((p2 - p1) / 2) ** 2 + c1 * c2 * math.sin((l2 - l1) / 2) ** 2, 1.0)
 
 
 #: up to this many keys, one count per key (a table in the processor's cache); beyond,
@@ -263,26 +237,25 @@ def _gathered(values, at, out):  # pragma: no cover - compiled
 _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
 
 
-def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, first_wh, route_first, ec_start, ec_end,
+def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh, route_first, ec_start, ec_end,
            ec_rec, ec_rank, ec_wh, scratch, stock, group_total, split, fill, sc, undo_size, located, sku_ptr,
            sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2, wl2, lx, ly, lz, wx, wy, wz, unfilled, reason,
            first_of, nxt, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
     """The loop. Groups (orders, or SKUs when ``by_sku``) ``[group_ptr[g], group_ptr[g +
-    1])`` of processing slots, each slot ``t`` a line ``proc[t]`` with ``proc_qty[t]``
-    units on route class ``proc_cls[t]``. Per line (per SKU when ``by_sku``): whether it
-    may be back ordered (``backorder``). Per line: ``first_wh`` (else ``route_first`` of
-    its class), its candidates ``[ec_start, ec_end)`` (when ``by_sku``: laid out at the
-    first line of each route of the SKU, after ``scratch``), whether it is ``located``
-    (nearest first: ranked here). ``stock`` is changed.
+    1])`` of processing slots, each slot ``t`` a line with ``proc_qty[t]`` units on route
+    class ``proc_cls[t]``. Per slot (per SKU when ``by_sku``): whether it may be back
+    ordered (``backorder``). Per slot: ``first_wh`` (else ``route_first`` of its class),
+    its candidates ``[ec_start, ec_end)`` (when ``by_sku``: laid out at the first line of
+    each route of the SKU, after ``scratch``), whether it is ``located`` (nearest first:
+    its SKU's records are ranked here) and its point (``lp1``, ``lc1``, ``ll1``, ``lx``,
+    ``ly``, ``lz``): every array of lines is read by slot, in turn, where a line's reads
+    from random places would each stall its work. ``stock`` is changed.
 
     Everything comes out by slot, written in turn: records, ``unfilled`` units and
     ``reason`` (both zero on entry), where each slot's records start (``first_of``, and
     the record count after the last); ``nxt`` is scratch, ``[1, 2, ...]`` on entry, one
     past each candidate. Returns the record count, -1 when the out arrays are full."""
     n_lines = unfilled.shape[0]
-    most = ec_rec.shape[0] - scratch + 1
-    keys = np.zeros(most)
-    ties = np.zeros(most, np.int64)
     undo_rec = np.zeros(undo_size, np.int64)
     undo_qty = np.zeros(undo_size, np.int64)
     n_cls = link_rank.shape[0]
@@ -348,29 +321,27 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
         failed = False
         for t in range(lo, hi):
             first_of[t] = n_out
-            i = proc[t]
             q = proc_qty[t]
             c = proc_cls[t]
-            sku = g if by_sku else line_sku[i]
-            fw = first_wh[i] if given_first else route_first[c]
+            sku = g if by_sku else line_sku[t]
+            fw = first_wh[t] if given_first else route_first[c]
             if fw < 0:
                 unfilled[t] = q
                 reason[t] = _NO_WAREHOUSE
                 failed = True
                 continue
-            bo_ok = backorder[g] if by_sku else backorder[i]
+            bo_ok = backorder[g] if by_sku else backorder[t]
             if fill != 2:
                 n_undo = 0
             start_out = n_out
             need = q
             took_first = False
-            lazy = nearest and located[i]
+            lazy = nearest and located[t]
             if lazy:
-                # nearest-first line: its candidates are ranked here, one pick at a time
-                k = _gather(i, sku, c, sku_ptr, sku_rec, sku_wh, link_rank, lx, ly, lz, wx, wy, wz, stock, ec_rec,
-                            ec_wh, keys, ties, used)
-                ci = used
-                cj = used + k
+                # nearest-first line: its SKU's records, of which those on its route
+                # holding stock are its candidates, each pick the nearest of them
+                ci = sku_ptr[sku]
+                cj = sku_ptr[sku + 1]
             elif by_sku:
                 if list_of[c] != g:
                     # the SKU's records on this route, in route order (insertion: lists are short)
@@ -392,45 +363,61 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
                 ci = list_start[c]
                 cj = list_end[c]
             else:
-                ci = ec_start[i]
-                cj = ec_end[i]
+                ci = ec_start[t]
+                cj = ec_end[t]
             if n_out + cj - ci + 1 > cap:
                 return -1
             if lazy:
                 if split and fill != 0 and not bo_ok:
                     total = 0
-                    for e in range(ci, cj):
-                        total += stock[ec_rec[e]]
+                    for j in range(ci, cj):
+                        if link_rank[c, sku_wh[j]] >= 0:
+                            total += stock[sku_rec[j]]
                     if total < q:
                         unfilled[t] = q
                         reason[t] = _SHORT
                         failed = True
                         continue
+                px = lx[t]
+                py = ly[t]
+                pz = lz[t]
                 while need:
+                    # one scan a pick: the nearest candidate that can give (any stock when
+                    # split, else the whole need); dot products decide unless they nearly
+                    # tie, then the haversine term, then the link rank
                     best = -1
-                    for e in range(ci, cj):
-                        have = stock[ec_rec[e]]
+                    best_key = 0.0
+                    for j in range(ci, cj):
+                        have = stock[sku_rec[j]]
                         if not (have >= need if not split else have > 0):
                             continue
-                        # dot products decide unless they nearly tie, then the haversine term
-                        near_tie = best >= 0 and abs(keys[e - ci] - keys[best]) <= 1e-12
-                        if best < 0 or (keys[e - ci] > keys[best] and not near_tie) or (
-                                near_tie and _nearer(i, e - ci, best, keys, ties, ec_wh, ci, lp1, lc1, ll1, wp2,
-                                                     wc2, wl2)):
-                            best = e - ci
+                        w = sku_wh[j]
+                        rank = link_rank[c, w]
+                        if rank < 0:
+                            continue
+                        key = px * wx[w] + py * wy[w] + pz * wz[w]
+                        if best >= 0 and key - best_key <= 1e-12:
+                            if best_key - key > 1e-12:
+                                continue
+                            b = sku_wh[best]
+                            ta = _term(lp1[t], lc1[t], ll1[t], wp2[w], wc2[w], wl2[w])
+                            tb = _term(lp1[t], lc1[t], ll1[t], wp2[b], wc2[b], wl2[b])
+                            if ta > tb or (ta == tb and rank > link_rank[c, b]):
+                                continue
+                        best = j
+                        best_key = key
                     if best < 0:
                         break
-                    e = ci + best
-                    took_first = took_first or (bo_ok and ec_wh[e] == fw)
-                    give = min(need, stock[ec_rec[e]])
-                    n_out, n_undo = _take(e, give, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
+                    took_first = took_first or (bo_ok and sku_wh[best] == fw)
+                    give = min(need, stock[sku_rec[best]])
+                    n_out, n_undo = _take(best, give, stock, sku_rec, sku_wh, out_wh, out_qty, out_bo,
                                           n_out, undo_rec, undo_qty, n_undo)
                     need -= give
                 if need and bo_ok and not split:
-                    for e in range(ci, cj):
-                        if ec_wh[e] == fw and stock[ec_rec[e]] > 0:
-                            give = stock[ec_rec[e]]
-                            n_out, n_undo = _take(e, give, stock, ec_rec, ec_wh, out_wh, out_qty, out_bo,
+                    for j in range(ci, cj):
+                        if sku_wh[j] == fw and stock[sku_rec[j]] > 0:
+                            give = stock[sku_rec[j]]
+                            n_out, n_undo = _take(j, give, stock, sku_rec, sku_wh, out_wh, out_qty, out_bo,
                                                   n_out, undo_rec, undo_qty, n_undo)
                             took_first = True
                             need -= give
@@ -516,7 +503,7 @@ def _serve(by_sku, group_ptr, proc, proc_qty, proc_cls, line_sku, backorder, fir
     return n_out
 
 
-_HELPERS = ("_take", "_gather", "_nearer", "_key_bits", "_counting_sort", "_gathered")
+_HELPERS = ("_take", "_term", "_key_bits", "_counting_sort", "_gathered")
 _LOOPS = ("_serve", "_bucket", "_by_line")
 _compiled: dict[str, object] = {}
 
@@ -608,19 +595,19 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
         inp.stock_sku, held, inp.stock_warehouse, buffers.empty((4, n)), buffers.empty((4, held.size)))
     located, geo, first_wh = np.zeros(0, bool), (no_floats,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
-        located = ~np.isnan(inp.line_lat)
-        geo = _geometry(np.radians(inp.line_lat), np.radians(inp.line_lon), np.radians(inp.warehouse_lat),
-                        np.radians(inp.warehouse_lon))
+        # the loop reads the lines' points in slot order
+        gather = _jitted("_gathered")
+        lat, lon = (gather(a, lines, buffers.empty(n, np.float64)) for a in (inp.line_lat, inp.line_lon))
+        located = ~np.isnan(lat)
+        geo = _geometry(np.radians(lat), np.radians(lon), np.radians(inp.warehouse_lat), np.radians(inp.warehouse_lon))
         if inp.sku_backorder.any():
             # back orders go to the nearest warehouse of the whole route
-            line_cls = rc.channel_class[inp.line_channel]
-            first_wh = nearest_first(inp, rc, inp.line_sku, line_cls, inp.line_lat, inp.line_lon,
-                                      np.flatnonzero(located), rc.route_wh[line_cls, 0])
-    # room for one SKU's route lists (each at most its record count long) and, after
-    # them, one nearest-first line's candidates
+            first_wh = nearest_first(inp, rc, inp.line_sku[lines], cls, lat, lon, np.flatnonzero(located),
+                                     rc.route_wh[cls, 0])
+    # room for one SKU's route lists, each at most its record count long
     per_sku = np.diff(rec_ptr)
     n_cls = rc.wh_rank.shape[0]
-    room = int(((np.minimum(np.diff(line_ptr), n_cls) + 1) * per_sku).max(initial=0)) + 1
+    room = int((np.minimum(np.diff(line_ptr), n_cls) * per_sku).max(initial=0)) + 1
     undo_size = int(per_sku.max(initial=0)) + 2
     ec = [np.empty(room, np.int64) for _ in range(3)]
     fill = 0 if inp.policy.fill is Fill.PARTIAL else 1
@@ -630,7 +617,7 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     in_sku_order = np.arange(recs.size)
     # the lines' quantities and classes are read only while serving: then scratch
     return _served(slot_of, qty, cls, lines, room, lambda *out: serve(
-        True, line_ptr, lines, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
+        True, line_ptr, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
         nothing, *ec, 0, inp.stock_available[recs], nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
         in_sku_order, rec_wh, rc.wh_rank, *geo, *out))
 
@@ -644,25 +631,31 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     per_order = np.add.reduceat(pb.ec_end - pb.ec_start, pb.order_start) if n else np.zeros(1, np.int64)
     undo_size = int(per_order.max()) + 1
     lazy = pb.lazy
-    scratch = pb.ec_rec.shape[0]
+    stock, ec_rec = pb.stock, pb.ec_rec
     if lazy is None:
         located, line_cls, link_rank = np.zeros(0, bool), np.zeros(n, np.int64), np.zeros((1, 1), np.int64)
         geo = (np.zeros(0),) * 12
         sku_ptr, sku_rec, sku_wh = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        room = 1
     else:
         located, line_cls, link_rank = lazy.located, lazy.line_cls, lazy.link_rank
         geo = _geometry(lazy.lat, lazy.lon, lazy.wh_lat, lazy.wh_lon)
-        sku_ptr, sku_rec, sku_wh = lazy.sku_ptr, lazy.sku_rec, lazy.sku_wh
-        room = int(np.diff(lazy.sku_ptr).max()) + 1
-        undo_size = max(undo_size, room * int(np.diff(np.append(pb.order_start, n)).max()) + 1)
-    # room after the shared candidates where each nearest-first line ranks its own
-    ec = [np.concatenate([a, np.zeros(room, np.int64)]) for a in (pb.ec_rec, pb.ec_rank, pb.ec_wh)]
+        sku_ptr, sku_wh = lazy.sku_ptr, lazy.sku_wh
+        # records renumbered in SKU order: a nearest-first line reads its SKU's stock from
+        # one stretch of memory, not from as many random places as the SKU has records
+        renumber = np.arange(stock.size)
+        renumber[lazy.sku_rec] = np.arange(lazy.sku_rec.size)
+        stock = stock[np.append(lazy.sku_rec, stock.size - 1)]      # the empty record stays last
+        ec_rec = renumber[ec_rec]
+        sku_rec = np.arange(lazy.sku_rec.size)
+        # a nearest-first line may take from each record of its SKU
+        most_lines = int(np.diff(np.append(pb.order_start, n)).max())
+        undo_size = max(undo_size, (int(np.diff(sku_ptr).max()) + 1) * most_lines)
+    scratch = pb.ec_rec.shape[0]
     group_ptr = np.append(pb.order_start, n)
     serve = _jitted("_serve")
     slot_of = buffers.empty(n)
     slot_of[pb.seq] = np.arange(n)
-    return _served(slot_of, *buffers.empty((2, n)), None, ec[0].shape[0], lambda *out: serve(
-        False, group_ptr, np.arange(n), pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
-        pb.ec_start, pb.ec_end, *ec, scratch, pb.stock.copy(), group_total, policy.split, fill, sc, undo_size, located,
-        sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out))
+    return _served(slot_of, *buffers.empty((2, n)), None, scratch, lambda *out: serve(
+        False, group_ptr, pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
+        pb.ec_start, pb.ec_end, ec_rec, pb.ec_rank, pb.ec_wh, scratch, stock.copy(), group_total, policy.split, fill, sc,
+        undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out))
