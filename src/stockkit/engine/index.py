@@ -8,6 +8,7 @@ rebuilding arrays of the whole stock.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,20 @@ __all__ = ["StockIndex"]
 
 _DEFAULT_POLICY = Policy()
 _EMPTY = np.zeros(0, np.int64)
+
+
+class _UnitsLeft(dict):
+    """(SKU, warehouse) -> units left, for one allocation on a :class:`StockIndex`: read
+    from the index the first time a key is asked for (a warehouse without a record has
+    0), changed in place as the allocation takes units."""
+
+    def __init__(self, read: Callable[[tuple[int, int]], int]) -> None:
+        super().__init__()
+        self._read = read
+
+    def __missing__(self, key: tuple[int, int]) -> int:
+        units = self[key] = self._read(key)
+        return units
 
 
 class StockIndex:
@@ -200,20 +215,17 @@ class StockIndex:
                 "stock_available": np.concatenate([self._avail, extra_av])}
 
     def _records_of(self, skus: list[int], channels: set[int], route: tuple[int, float, float] | None = None,
-                    policy: Policy = _DEFAULT_POLICY,
-                    ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int], dict[int, list[int]], set[int]]:
+                    policy: Policy = _DEFAULT_POLICY) -> tuple[_UnitsLeft, dict[int, list[int]], set[int]]:
         """For the records of ``skus`` (distinct) holding units at warehouses linked to
-        ``channels``: ((SKU, warehouse) -> units available; the same keys -> their slot in
-        the sorted arrays, -1 for records added since the build; SKU -> its warehouses
-        among them; the SKUs whose warehouses are not in ``policy`` order).
+        ``channels``: (their units, read when first asked for; SKU -> its warehouses among
+        them; the SKUs whose warehouses are not in ``policy`` order).
 
         ``route``, the (channel, ship-to) every line shares when they all do: the records
         are then those on its route (``channels`` is not read), and each SKU's warehouses
         come in its route's order (but for records added since the build).
         The records are read SKU by SKU in plain Python: an order reads a few dozen, where
-        numpy's cost per call is most of the work."""
-        left: dict[tuple[int, int], int] = {}
-        slots: dict[tuple[int, int], int] = {}
+        numpy's cost per call is most of the work; most lines take from their first
+        warehouse, so the units of the others are never read."""
         held: dict[int, list[int]] = {}
         linked: dict[int, int] | set[int] = self._linked(channels) if route is None else self._place(route[0])
         nearer = None
@@ -222,13 +234,7 @@ class StockIndex:
         avail = self._avail
         for s in skus:
             lo, whs = self._sku_records(s)
-            mine = []
-            for slot, w, units in zip(range(lo, lo + len(whs)), whs, avail[lo:lo + len(whs)].tolist()):
-                if units > 0 and w in linked:
-                    key = (s, w)
-                    left[key] = units
-                    slots[key] = slot
-                    mine.append(w)
+            mine = [w for w, units in zip(whs, avail[lo:lo + len(whs)].tolist()) if units > 0 and w in linked]
             if route is not None and len(mine) > 1:
                 mine.sort(key=linked.__getitem__)       # type: ignore[union-attr]
                 if nearer is not None:
@@ -239,11 +245,23 @@ class StockIndex:
             wanted = set(skus)
             for (s, w), extra in self._extra.items():
                 if s in wanted and extra > 0:
-                    left[(s, w)] = extra
-                    slots[(s, w)] = -1
                     held[s].append(w)
                     unsorted.add(s)
-        return left, slots, held, unsorted
+        return _UnitsLeft(self._units), held, unsorted
+
+    def _units(self, key: tuple[int, int]) -> int:
+        """Units of the (SKU, warehouse) record ``key``, at least 0 (0 without a record)."""
+        slot = self._cached_slot(*key)
+        return max(int(self._avail[slot]) if slot >= 0 else self._extra.get(key, 0), 0)
+
+    def _cached_slot(self, sku: int, warehouse: int) -> int:
+        """:meth:`_slot` through the SKU's cached warehouses (a short list scan, not a
+        numpy call)."""
+        lo, whs = self._sku_records(sku)
+        try:
+            return lo + whs.index(warehouse)
+        except ValueError:
+            return -1
 
     def _sku_records(self, sku: int) -> tuple[int, list[int]]:
         """The first slot and the warehouses of the SKU's records in the sorted arrays
@@ -383,7 +401,7 @@ class StockIndex:
         if len(routes) == 1:
             c, la, lo = routes.pop()
             one = (c, math.nan, math.nan) if la is None else (c, la, lo)
-        left, slots, held, unsorted = self._records_of(list(set(sku)), set(channel), one, policy)
+        left, held, unsorted = self._records_of(list(set(sku)), set(channel), one, policy)
         candidates = [self._candidates(sku[i], channel[i], lat[i], lon[i], held, unsorted, policy) for i in range(n)]
         records, unfilled, reason = allocate_scalar(
             [(i, sku[i], qty[i]) for i in range(n)], orders, candidates.__getitem__, left,
@@ -393,7 +411,7 @@ class StockIndex:
             for line, _rank, wh, units, back in records:
                 if back:
                     continue
-                slot = slots[(sku[line], wh)]
+                slot = self._cached_slot(sku[line], wh)
                 if slot >= 0:
                     self._avail[slot] -= units
                 else:

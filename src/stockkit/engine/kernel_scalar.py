@@ -11,6 +11,7 @@ definition, and the tests hold the two equal).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -42,7 +43,7 @@ def _serve(sku: int, qty: int, route: Sequence[int], left: dict[tuple[int, int],
     need = qty
     if split:
         for rank, wh in enumerate(route):
-            have = left.get((sku, wh), 0)
+            have = left[(sku, wh)]
             if have > 0:
                 give = min(need, have)
                 takes.append((rank, wh, give, False))
@@ -51,12 +52,12 @@ def _serve(sku: int, qty: int, route: Sequence[int], left: dict[tuple[int, int],
                     break
     else:
         for rank, wh in enumerate(route):
-            if left.get((sku, wh), 0) >= qty:
+            if left[(sku, wh)] >= qty:
                 takes.append((rank, wh, qty, False))
                 need = 0
                 break
         else:
-            have = left.get((sku, route[0]), 0) if backorder else 0
+            have = left[(sku, route[0])] if backorder else 0
             if have > 0:
                 takes.append((0, route[0], have, False))
                 need -= have
@@ -83,7 +84,8 @@ def allocate_scalar(
 ) -> Outcome:
     """Allocate ``lines`` ((line index, sku, quantity)), served order by order as listed in
     ``orders`` (line indices in service sequence), against ``left`` ((sku, warehouse) ->
-    units, missing = 0, changed in place). ``route_of(line)`` gives the line's candidate
+    units, changed in place; a missing key reads as 0 units, as in a
+    ``collections.defaultdict(int)``). ``route_of(line)`` gives the line's candidate
     warehouses in policy order."""
     n = len(lines)
     unfilled = [0] * n
@@ -97,7 +99,7 @@ def allocate_scalar(
             for i in members:
                 wanted[lines[i][1]] = wanted.get(lines[i][1], 0) + lines[i][2]
             chosen = next((rank for rank, wh in enumerate(route)
-                           if all(left.get((s, wh), 0) >= q for s, q in wanted.items())), None)
+                           if all(left[(s, wh)] >= q for s, q in wanted.items())), None)
             if chosen is not None:
                 wh = route[chosen]
                 for i in members:
@@ -191,7 +193,8 @@ def allocate_python(inp: Inputs) -> AllocationArrays:
         wanted[inp.line_sku] = True
         mine = wanted[s_sku]
         s_sku, s_wh, s_avail = s_sku[mine], s_wh[mine], s_avail[mine]
-    left = {(s, w): max(0, a) for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist()) if s in skus}
+    left = defaultdict(int, {(s, w): max(0, a) for s, w, a in zip(s_sku.tolist(), s_wh.tolist(), s_avail.tolist())
+                             if s in skus})
     routes = channel_routes(inp.link_channel.tolist(), inp.link_warehouse.tolist(), inp.link_priority.tolist(),
                             inp.n_channels)
     if inp.policy.route is RouteOrder.NEAREST:
