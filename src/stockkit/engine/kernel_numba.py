@@ -595,15 +595,18 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
         inp.stock_sku, held, inp.stock_warehouse, buffers.empty((4, n)), buffers.empty((4, held.size)))
     located, geo, first_wh = np.zeros(0, bool), (no_floats,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
-        # the loop reads the lines' points in slot order
+        # the loop reads the lines' points in slot order (gathered once, then turned to
+        # radians in place: ten million lines hold 16 bytes a line fewer)
         gather = _jitted("_gathered")
         lat, lon = (gather(a, lines, buffers.empty(n, np.float64)) for a in (inp.line_lat, inp.line_lon))
         located = ~np.isnan(lat)
-        geo = _geometry(np.radians(lat), np.radians(lon), np.radians(inp.warehouse_lat), np.radians(inp.warehouse_lon))
         if inp.sku_backorder.any():
             # back orders go to the nearest warehouse of the whole route
             first_wh = nearest_first(inp, rc, inp.line_sku[lines], cls, lat, lon, np.flatnonzero(located),
                                      rc.route_wh[cls, 0])
+        geo = _geometry(np.radians(lat, out=lat), np.radians(lon, out=lon), np.radians(inp.warehouse_lat),
+                        np.radians(inp.warehouse_lon))
+        del lat, lon
     # room for one SKU's route lists, each at most its record count long
     per_sku = np.diff(rec_ptr)
     n_cls = rc.wh_rank.shape[0]
