@@ -168,20 +168,24 @@ def build_problem(inp: Inputs, lazy_nearest: bool = False, eager: bool | None = 
     rec_sku, rec_wh = inp.stock_sku[positive], inp.stock_warehouse[positive]
     stock = np.append(inp.stock_available[positive], 0)
     rc = route_classes(inp)
-    g_rec, g_rank, g_offsets = group_candidates(inp, rc, rec_sku, rec_wh)
-    g_wh = rec_wh[g_rec]
     n_cls = rc.route_wh.shape[0]
     sku = inp.line_sku[seq]
     backorder = inp.sku_backorder[sku]
     cls = rc.channel_class[inp.line_channel[seq]]
-    group = sku * n_cls + cls
-    ec_start, ec_end = g_offsets[group], g_offsets[group + 1]
-    ec_rec, ec_rank, ec_wh = g_rec, g_rank, g_wh
     first_wh = rc.route_wh[cls, 0]
-
     nearest = inp.policy.route is RouteOrder.NEAREST
     lat, lon = (inp.line_lat[seq], inp.line_lon[seq]) if nearest else (inp.line_lat, inp.line_lon)
     located = np.flatnonzero(~np.isnan(lat)) if nearest else np.zeros(0, np.int64)
+    if lazy_nearest and located.size == n:
+        # every line ranks its candidates in the kernel: no (SKU, route) lists to lay out
+        g_rec = g_rank = g_wh = np.zeros(0, np.int64)
+        ec_start, ec_end = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    else:
+        g_rec, g_rank, g_offsets = group_candidates(inp, rc, rec_sku, rec_wh)
+        g_wh = rec_wh[g_rec]
+        group = sku * n_cls + cls
+        ec_start, ec_end = g_offsets[group], g_offsets[group + 1]
+    ec_rec, ec_rank, ec_wh = g_rec, g_rank, g_wh
     lazy = pending = None
     if located.size:
         first_wh = nearest_first(inp, rc, sku, cls, lat, lon, located, first_wh)
