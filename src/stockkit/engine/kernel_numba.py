@@ -548,11 +548,12 @@ def _service_order(inp: Inputs) -> tuple[np.ndarray, np.ndarray, int, int]:
     return service_order_given(inp, span), none, 0, 1
 
 
-def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray) -> tuple[np.ndarray, ...]:
+def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.ndarray,
+              cos_lat: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """What the loop reads to rank nearest-first candidates: per line (``lat``, ``lon`` in
     radians) and per warehouse the latitude, its cosine and the longitude, then the unit
-    vectors of both."""
-    c1, c2 = np.cos(lat), np.cos(wh_lat)
+    vectors of both. ``cos_lat``: the lines' cosines, when already known."""
+    c1, c2 = np.cos(lat) if cos_lat is None else cos_lat, np.cos(wh_lat)
     return (lat, c1, lon, wh_lat, c2, wh_lon, *_unit_vectors(lat, c1, lon), *_unit_vectors(wh_lat, c2, wh_lon))
 
 
@@ -641,7 +642,7 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
         sku_ptr, sku_rec, sku_wh = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     else:
         located, line_cls, link_rank = lazy.located, lazy.line_cls, lazy.link_rank
-        geo = _geometry(lazy.lat, lazy.lon, lazy.wh_lat, lazy.wh_lon)
+        geo = _geometry(lazy.lat, lazy.lon, lazy.wh_lat, lazy.wh_lon, lazy.cos_lat)
         sku_ptr, sku_wh = lazy.sku_ptr, lazy.sku_wh
         # records renumbered in SKU order: a nearest-first line reads its SKU's stock from
         # one stretch of memory, not from as many random places as the SKU has records
