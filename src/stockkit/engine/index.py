@@ -165,9 +165,14 @@ class StockIndex:
         return int(sku)
 
     def _slot(self, sku: int, warehouse: int) -> int:
-        lo, hi = int(self._ptr[sku]), int(self._ptr[sku + 1])
-        at = lo + int(np.searchsorted(self._wh[lo:hi], warehouse))
-        return at if at < hi and self._wh[at] == warehouse else -1
+        """The record's place in the sorted arrays, -1 when it has none there (a record
+        added since the build, or none): a scan of the SKU's cached warehouses, a short
+        list, not a numpy call."""
+        lo, whs = self._sku_records(sku)
+        try:
+            return lo + whs.index(warehouse)
+        except ValueError:
+            return -1
 
     def available(self, sku: int, warehouse: int) -> int:
         """Units of ``sku`` available at ``warehouse`` (0 without a record)."""
@@ -251,17 +256,8 @@ class StockIndex:
 
     def _units(self, key: tuple[int, int]) -> int:
         """Units of the (SKU, warehouse) record ``key``, at least 0 (0 without a record)."""
-        slot = self._cached_slot(*key)
+        slot = self._slot(*key)
         return max(int(self._avail[slot]) if slot >= 0 else self._extra.get(key, 0), 0)
-
-    def _cached_slot(self, sku: int, warehouse: int) -> int:
-        """:meth:`_slot` through the SKU's cached warehouses (a short list scan, not a
-        numpy call)."""
-        lo, whs = self._sku_records(sku)
-        try:
-            return lo + whs.index(warehouse)
-        except ValueError:
-            return -1
 
     def _sku_records(self, sku: int) -> tuple[int, list[int]]:
         """The first slot and the warehouses of the SKU's records in the sorted arrays
@@ -411,7 +407,7 @@ class StockIndex:
             for line, _rank, wh, units, back in records:
                 if back:
                     continue
-                slot = self._cached_slot(sku[line], wh)
+                slot = self._slot(sku[line], wh)
                 if slot >= 0:
                     self._avail[slot] -= units
                 else:
