@@ -143,3 +143,39 @@ def test_the_documented_test_module_of_a_backend_runs(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout, run.stdout
+
+
+def _modules_after(code: str) -> set[str]:
+    """The top-level module names a fresh interpreter has imported after running ``code``."""
+    run = subprocess.run([sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in run.stdout.split()}
+
+
+def test_the_suites_worker_processes_import_neither_pytest_nor_hypothesis() -> None:
+    """The crash tests start 40 writer processes each and the concurrency tests a pool:
+    what those import is paid every time, so they import stockkit and no test framework."""
+    imported = _modules_after("import stockkit.testing.conformance.crash_worker, stockkit.testing.conformance.workers")
+    assert "stockkit" in imported
+    assert not imported & {"pytest", "hypothesis", "_pytest"}, sorted(imported & {"pytest", "hypothesis", "_pytest"})
+
+
+def test_the_testing_package_still_names_every_part_and_needs_hypothesis() -> None:
+    """``stockkit.testing`` and its conformance package give their public names on first
+    use, and without hypothesis importing ``stockkit.testing`` says what to install."""
+    import stockkit.testing as testing
+    import stockkit.testing.conformance as conformance
+
+    for package in (testing, conformance):
+        assert set(package.__all__) <= set(dir(package))
+        for name in package.__all__:
+            assert getattr(package, name) is not None, name
+        with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+            package.nothing_here  # noqa: B018
+    assert issubclass(conformance.BackendConformance, conformance.CrashPromises)
+    refused = subprocess.run(
+        [sys.executable, "-c", "import sys\nsys.modules['hypothesis'] = None\nimport stockkit.testing"],
+        capture_output=True, text=True, check=False,
+    )
+    assert refused.returncode != 0 and "ImportError" in refused.stderr and "stockkit[test]" in refused.stderr, \
+        refused.stderr

@@ -13,6 +13,7 @@ is an optional dependency of stockkit: install the ``test`` extra
 raises :class:`ImportError`; the rest of stockkit never imports this package.
 
 >>> import datetime as dt
+>>> from stockkit.testing import START, FakeClock
 >>> clock = FakeClock()
 >>> clock.advance(dt.timedelta(hours=1)) - START
 datetime.timedelta(seconds=3600)
@@ -20,8 +21,41 @@ datetime.timedelta(seconds=3600)
 
 from __future__ import annotations
 
-from stockkit.testing import strategies
-from stockkit.testing.clock import START, FakeClock
-from stockkit.testing.statemachine import InventoryModel, inventory_state_machine
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+if importlib.util.find_spec("hypothesis") is None:
+    raise ImportError("stockkit.testing needs hypothesis, an optional dependency of stockkit: "
+                      "pip install 'stockkit[test]'")
+
+if TYPE_CHECKING:
+    from stockkit.testing import strategies
+    from stockkit.testing.clock import START, FakeClock
+    from stockkit.testing.statemachine import InventoryModel, inventory_state_machine
 
 __all__ = ["START", "FakeClock", "InventoryModel", "inventory_state_machine", "strategies"]
+
+#: where each public name lives; imported on first use, so that a process that needs one
+#: part (a conformance worker process needs none) does not import hypothesis for the rest
+_HOMES = {
+    "START": "clock",
+    "FakeClock": "clock",
+    "InventoryModel": "statemachine",
+    "inventory_state_machine": "statemachine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "strategies":
+        value = importlib.import_module(f"{__name__}.strategies")
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -40,11 +40,16 @@ backends, the last at READ COMMITTED and at SERIALIZABLE isolation.
 
 from __future__ import annotations
 
-from stockkit.testing.conformance.base import ConformanceBase
-from stockkit.testing.conformance.concurrency import ConcurrencyPromises
-from stockkit.testing.conformance.crash import CrashPromises
-from stockkit.testing.conformance.rollback import RollbackPromises
-from stockkit.testing.conformance.statemachine import StateMachinePromises
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stockkit.testing.conformance.base import ConformanceBase
+    from stockkit.testing.conformance.concurrency import ConcurrencyPromises
+    from stockkit.testing.conformance.crash import CrashPromises
+    from stockkit.testing.conformance.rollback import RollbackPromises
+    from stockkit.testing.conformance.statemachine import StateMachinePromises
+    from stockkit.testing.conformance.suite import BackendConformance
 
 __all__ = [
     "BackendConformance",
@@ -55,6 +60,26 @@ __all__ = [
     "StateMachinePromises",
 ]
 
+#: where each public name lives; imported on first use, so that the worker processes the
+#: suite starts (which import only :mod:`stockkit.testing.conformance.opening`) do not
+#: import pytest and hypothesis each time
+_HOMES = {
+    "BackendConformance": "suite",
+    "ConcurrencyPromises": "concurrency",
+    "ConformanceBase": "base",
+    "CrashPromises": "crash",
+    "RollbackPromises": "rollback",
+    "StateMachinePromises": "statemachine",
+}
 
-class BackendConformance(ConcurrencyPromises, CrashPromises, RollbackPromises, StateMachinePromises):
-    """Every promise of the suite; subclass it as the module docstring shows."""
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,10 +1,9 @@
 """What every part of the conformance suite relies on: how to get a fresh store, and how
-to open it with the plugin that serves it."""
+to open it with the plugin that serves it (:func:`open_inventory`, from
+:mod:`stockkit.testing.conformance.opening`)."""
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,32 +11,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-import stockkit
 from stockkit.inventory import Inventory
+from stockkit.testing.conformance.opening import PLUGINS_ENV, open_inventory
 
 __all__ = ["PLUGINS_ENV", "ConformanceBase", "open_inventory"]
-
-#: The environment variable naming, comma-separated, the modules of the plugins that every
-#: inventory the suite opens registers. :attr:`ConformanceBase.plugins` sets it during
-#: each test; the suite's worker processes inherit it.
-PLUGINS_ENV = "STOCKKIT_CONFORMANCE_PLUGINS"
-
-
-def open_inventory(url: str, **options: Any) -> Inventory:
-    """Open ``url`` as every part of the suite does, in the test's process and in its
-    worker processes: no entry-point plugins (what else is installed must not change the
-    outcome), but the plugins named by :data:`PLUGINS_ENV`, so that a backend served by a
-    third-party plugin is found. ``options`` go to :func:`stockkit.open`."""
-    plugins = []
-    for name in filter(None, (n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(","))):
-        try:
-            plugins.append(importlib.import_module(name))
-        except ImportError as exc:
-            raise ImportError(
-                f"{PLUGINS_ENV} names the plugin module {name!r}, which cannot be imported ({exc}); "
-                "name an importable module (installed, or on the path of the worker processes too)"
-            ) from exc
-    return stockkit.open(url, autoload_plugins=False, plugins=plugins, **options)
 
 
 class ConformanceBase:

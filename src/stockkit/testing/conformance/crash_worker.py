@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from stockkit.inventory import Inventory
-from stockkit.testing.conformance.base import open_inventory
+from stockkit.testing.conformance.opening import open_inventory
 from stockkit.testing.faults import FaultInjectingStore, injected
 
 __all__ = ["CHANNEL", "LINES", "key_of", "main", "order_id", "prepare"]

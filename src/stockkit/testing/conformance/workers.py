@@ -27,7 +27,7 @@ from typing import Any
 
 from stockkit.errors import InsufficientStock, StockkitError
 from stockkit.inventory import Inventory
-from stockkit.testing.conformance.base import open_inventory
+from stockkit.testing.conformance.opening import open_inventory
 
 __all__ = [
     "ProcessWriters",
