@@ -262,8 +262,8 @@ def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh,
     list_of = np.full(n_cls, -1, np.int64)      # SKU whose list of the route is laid out
     list_start = np.zeros(n_cls, np.int64)
     list_end = np.zeros(n_cls, np.int64)
-    # exhausted candidates are skipped with compressed pointers (nxt; not with
-    # Fill.ORDER, where a refused order gives its stock back)
+    # exhausted candidates are skipped with compressed pointers (nxt; with Fill.ORDER
+    # only those the current order has not taken from: a refused order gives that back)
     nearest = located.shape[0] > 0
     given_first = first_wh.shape[0] > 0
     cap = out_wh.shape[0]
@@ -422,16 +422,23 @@ def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh,
                             took_first = True
                             need -= give
             elif split:
+                # the first candidate with stock, compressing the path to it; with fill
+                # per order only past candidates this order has not taken from (a refused
+                # order gives back what it took, nothing else: the others stay empty)
                 e = ci
-                if fill != 2:
-                    # the first candidate with stock, compressing the path to it
-                    r = ci
-                    while r < cj and stock[ec_rec[r]] == 0:
-                        r = nxt[r]
-                    while e < r:
-                        following = nxt[e]
-                        nxt[e] = r
-                        e = following
+                r = ci
+                while r < cj and stock[ec_rec[r]] == 0:
+                    if fill == 2:
+                        mine = False
+                        for k in range(n_undo):
+                            mine = mine or undo_rec[k] == ec_rec[r]
+                        if mine:
+                            break
+                    r = nxt[r]
+                while e < r:
+                    following = nxt[e]
+                    nxt[e] = r
+                    e = following
                 if fill != 0 and not bo_ok:
                     total = 0
                     for f in range(e, cj):
