@@ -21,9 +21,10 @@ datetime.timedelta(seconds=3600)
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stockkit._lazy import lazy_exports
 
 if importlib.util.find_spec("hypothesis") is None:
     raise ImportError("stockkit.testing needs hypothesis, an optional dependency of stockkit: "
@@ -36,26 +37,12 @@ if TYPE_CHECKING:
 
 __all__ = ["START", "FakeClock", "InventoryModel", "inventory_state_machine", "strategies"]
 
-#: where each public name lives; imported on first use, so that a process that needs one
-#: part (a conformance worker process needs none) does not import hypothesis for the rest
-_HOMES = {
+# each name is imported on first use, so that a process that needs one part (a
+# conformance worker process needs none) does not import hypothesis for the rest
+__getattr__, __dir__ = lazy_exports(globals(), {
     "START": "clock",
     "FakeClock": "clock",
     "InventoryModel": "statemachine",
     "inventory_state_machine": "statemachine",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name == "strategies":
-        value = importlib.import_module(f"{__name__}.strategies")
-    elif name in _HOMES:
-        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    "strategies": "strategies",
+})

@@ -40,8 +40,9 @@ backends, the last at READ COMMITTED and at SERIALIZABLE isolation.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stockkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from stockkit.testing.conformance.base import ConformanceBase
@@ -60,26 +61,14 @@ __all__ = [
     "StateMachinePromises",
 ]
 
-#: where each public name lives; imported on first use, so that the worker processes the
-#: suite starts (which import only :mod:`stockkit.testing.conformance.opening`) do not
-#: import pytest and hypothesis each time
-_HOMES = {
+# each name is imported on first use, so that the worker processes the suite starts
+# (which import only stockkit.testing.conformance.opening) do not import pytest and
+# hypothesis each time
+__getattr__, __dir__ = lazy_exports(globals(), {
     "BackendConformance": "suite",
     "ConcurrencyPromises": "concurrency",
     "ConformanceBase": "base",
     "CrashPromises": "crash",
     "RollbackPromises": "rollback",
     "StateMachinePromises": "statemachine",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+})
