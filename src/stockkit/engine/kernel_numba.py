@@ -429,10 +429,12 @@ def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh,
                 r = ci
                 while r < cj and stock[ec_rec[r]] == 0:
                     if fill == 2:
-                        mine = False
+                        taken = False
                         for k in range(n_undo):
-                            mine = mine or undo_rec[k] == ec_rec[r]
-                        if mine:
+                            if undo_rec[k] == ec_rec[r]:
+                                taken = True
+                                break
+                        if taken:
                             break
                     r = nxt[r]
                 while e < r:
