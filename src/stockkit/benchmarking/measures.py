@@ -5,7 +5,9 @@ and for each fill mode times
 
 - the **engine**, :func:`stockkit.engine.allocate_arrays` on every line with each
   kernel (numpy alone, and numba when it is installed), ``repeats`` times, or fewer once its runs have taken ``engine_budget`` seconds in all (the median
-  is the figure);
+  is the figure), after one run of its own (``first_seconds``): the first call of a
+  process at a size faults in the memory its arrays take, two to four times the time of
+  the calls after it, and the figure is the engine's steady pace;
 - the **per-line loop**, the sequential oracle of :mod:`stockkit.testing.allocation_oracle`
   (the definition of the result), once, on the first whole orders holding at most
   ``loop_lines`` lines against the full stock, fewer when a probe on the first 1,000 lines
@@ -80,7 +82,8 @@ class Settings:
 class Measure:
     """One topology, fill mode and kernel: the engine, the per-line loop and the bound.
 
-    Times are in seconds; ``loop_seconds`` is for every line: when ``loop_scaled``, the
+    Times are in seconds; ``first_seconds`` is the engine's first run on every line, left out
+    of the median (it faults in fresh memory); ``loop_seconds`` is for every line: when ``loop_scaled``, the
     loop's time on its first order alone (``loop_fixed_seconds``: indexing the stock)
     plus the rest of ``loop_measured_seconds`` on ``loop_lines`` lines, scaled linearly.
     """
@@ -94,6 +97,7 @@ class Measure:
     unfilled_share: float
     engine_seconds: float
     engine_samples: tuple[float, ...]
+    first_seconds: float
     loop_lines: int
     loop_measured_seconds: float
     loop_fixed_seconds: float
@@ -265,14 +269,18 @@ def _measure(workload: Workload, fill: str, kernel: str, loop: _Loop, settings: 
     # the loop's lines first, untimed: what they get is checked against the loop, and the
     # call loads a compiled kernel (numba's cache: 0.4 s), which no timed call then pays
     got = allocate_arrays(**head.kwargs(), policy=policy, kernel=kernel)
-    result, samples = _timed(lambda: allocate_arrays(**workload.kwargs(), policy=policy, kernel=kernel),
-                             settings.repeats, settings.engine_budget)
+    # then one run on every line, kept apart: it faults in the memory of arrays of this
+    # size (in this run's sizes, 2-4x the time of a later call), a cost a process pays once
+    whole = lambda: allocate_arrays(**workload.kwargs(), policy=policy, kernel=kernel)  # noqa: E731
+    _, (first,) = _timed(whole, 1)
+    result, samples = _timed(whole, settings.repeats, settings.engine_budget)
     nbytes = traffic_bytes(workload.kwargs(), result)
     return Measure(
         topology=workload.topology, fill=fill, kernel=kernel, lines=workload.n_lines, orders=workload.n_orders,
         records=len(result.record_line),
         unfilled_share=float(result.line_unfilled.sum() / workload.line_quantity.sum()),
-        engine_seconds=statistics.median(samples), engine_samples=tuple(samples), loop_lines=head.n_lines,
+        engine_seconds=statistics.median(samples), engine_samples=tuple(samples), first_seconds=first,
+        loop_lines=head.n_lines,
         loop_measured_seconds=loop.seconds, loop_fixed_seconds=loop.fixed_seconds,
         loop_seconds=loop.scaled(workload.n_lines), loop_scaled=head.n_lines < workload.n_lines,
         exact=_same(got, loop.result),

@@ -46,8 +46,9 @@ def format_table(run: Run) -> str:
     lines.append("")
     runs = sorted({len(r.engine_samples) for r in run.measures})
     lines.append(f"engine: median of {'/'.join(map(str, runs)) or s.repeats} run(s) over every line"
-                 + (f" (fewer than {s.repeats} once the runs took {s.engine_budget:g} s)."
-                    if runs and runs[0] < s.repeats else "."))
+                 + (f" (fewer than {s.repeats} once the runs took {s.engine_budget:g} s)"
+                    if runs and runs[0] < s.repeats else "")
+                 + ", after a first run left out (it faults in fresh memory; first_seconds in the JSON).")
     if any(r.loop_scaled for r in run.measures):
         lines.append(f"~ per-line loop timed once on the first 'loop lines' (whole orders, full stock) and "
                      f"scaled to {s.lines:,} lines: its time on the first order alone (indexing the stock) "
