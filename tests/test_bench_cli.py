@@ -14,6 +14,7 @@ from stockkit.benchmarking.report import format_table
 from stockkit.benchmarking.workload import SIZES, TOPOLOGIES, generate, small_orders
 from stockkit.cli import main
 from stockkit.engine import StockIndex
+from stockkit.engine.threads import thread_count
 
 
 def _bench(argv):
@@ -62,6 +63,7 @@ def test_quick_json_has_the_machine_the_settings_and_sane_figures(quick):
     _, _, _, document = quick
     machine = document["machine"]
     assert machine["cores"] >= 1 and machine["numpy"] == np.__version__
+    assert machine["engine_threads"] == thread_count(None)
     bandwidth = machine["copy_bandwidth_bytes_per_second"]
     assert 1e8 < bandwidth < 1e13
     assert document["settings"]["lines"] == 20_000 and document["settings"]["repeats"] == 1

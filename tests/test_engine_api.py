@@ -66,6 +66,9 @@ BAD = [
     ({"sku_backorder": np.array([1, 0])}, InvalidArray, "sku_backorder must be a bool array"),
     ({"policy": "split"}, InvalidArray, "policy must be a stockkit.engine.Policy"),
     ({"kernel": "fast"}, InvalidArray, "kernel must be one of"),
+    ({"threads": 0}, InvalidArray, "threads must be a whole number of at least 1"),
+    ({"threads": True}, InvalidArray, "threads must be a whole number"),
+    ({"threads": 1.5}, InvalidArray, "threads must be a whole number"),
     ({"kernel": "intervals", "policy": Policy(fill=Fill.ORDER)}, InvalidArray, "kernel='intervals' is exact only"),
 ]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import LINE_FIELDS, in_turn, random_case
+from engine_cases import LINE_FIELDS, in_turn, policy_for, random_case
 from test_engine_oracle import assert_same
 
 from stockkit.engine import Fill, Policy, RouteOrder, ShipComplete, allocate_arrays
@@ -102,23 +102,66 @@ def test_lines_splitting_over_many_warehouses_outgrow_the_first_guess_of_room(po
     assert_same(allocate_oracle(**case, policy=policy), result)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("n_keys", [7, kernel_numba.COUNTING_KEYS, kernel_numba.COUNTING_KEYS * 4 + 3])
-def test_bucketing_keeps_each_keys_items_in_their_order(n_keys: int) -> None:
-    # one count per key while the keys are few, digit by digit (a radix sort) beyond
+def test_bucketing_keeps_each_keys_items_in_their_order(n_keys: int, threads: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # one count per key while the keys are few, digit by digit (a radix sort) beyond;
+    # in chunks side by side, each chunk's items of a key after the chunk before's
+    monkeypatch.setattr(kernel_numba, "THREADS_FROM_LINES", 0)
     rng = np.random.default_rng(n_keys)
     keys = rng.integers(0, n_keys, 5_000)
     keys[:50] = n_keys - 1
     order = rng.permutation(keys.size)[:4_000]
-    sort = kernel_numba._jitted("_counting_sort")
     for items, ordered in ((np.arange(keys.size), False), (order, True)):
         work = np.empty((4, items.size), np.int64)
         # bits above the key's ride along untouched and never sway the order
         bits = max(int(n_keys - 1).bit_length(), 1)
         carried = keys | (rng.integers(0, 2**20, keys.size) << bits)
-        ptr, home = sort(carried, n_keys, items if ordered else np.zeros(0, np.int64), ordered, work)
+        ptr, home = kernel_numba._counting_sort(carried, n_keys, items if ordered else np.zeros(0, np.int64),
+                                                ordered, work, threads)
         np.testing.assert_array_equal(work[home], items[np.argsort(keys[items], kind="stable")])
         np.testing.assert_array_equal(work[home + 1], carried[work[home]])
         np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(np.bincount(keys[items], minlength=n_keys)))))
+
+
+@pytest.mark.parametrize("topology", ["disjoint", "overlapping", "nearest"])
+@pytest.mark.parametrize("policy", [Policy(), Policy(fill=Fill.LINE, split=False), Policy(fill=Fill.ORDER),
+                                    Policy(ship_complete=ShipComplete.PREFER)], ids=repr)
+def test_threads_split_the_work_and_give_the_same_result(topology: str, policy: Policy,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # SKU by SKU, runs of SKUs are served side by side; order by order only the result is
+    # put back in line order in chunks; either way the result is the sequential one
+    # (small waves are cut into chunks here; they run on one thread by default)
+    monkeypatch.setattr(kernel_numba, "THREADS_FROM_LINES", 0)
+    rng = np.random.default_rng(17)
+    for case in (random_case(rng, topology, lines=300, skus=9, warehouses=6, channels=3, backorder_share=0.3),
+                 in_turn(random_case(rng, topology, lines=300, skus=9, warehouses=6, channels=3))):
+        expected = allocate_oracle(**case, policy=policy_for(topology, policy))
+        for threads in (1, 2, 3, 8):
+            assert_same(expected, allocate_arrays(**case, policy=policy_for(topology, policy), kernel="numba",
+                                                  threads=threads))
+
+
+def test_a_part_that_runs_out_of_room_is_served_again_with_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first run of SKUs gives a record a line; in the second every line takes a unit
+    # from each of 40 warehouses: that part's records overflow their first guess of room
+    # many times over, and the whole wave is served again with more
+    monkeypatch.setattr(kernel_numba, "THREADS_FROM_LINES", 0)
+    w, spread = 40, 1_000
+    sku = np.concatenate([np.zeros(spread, np.int64), np.arange(1, spread + 1)])
+    case = {
+        "line_order": np.arange(sku.size), "line_sku": sku, "line_quantity": np.where(sku == 0, 1, w),
+        "line_channel": np.zeros(sku.size, np.int64),
+        "stock_warehouse": np.concatenate([[0], np.tile(np.arange(w), spread)]),
+        "stock_sku": np.concatenate([[0], np.repeat(np.arange(1, spread + 1), w)]),
+        "stock_available": np.concatenate([[spread], np.ones(w * spread, np.int64)]),
+        "link_channel": np.zeros(w, np.int64), "link_warehouse": np.arange(w), "link_priority": np.arange(w),
+    }
+    expected = allocate_oracle(**case)
+    assert expected.record_line.size == spread * (w + 1)
+    for threads in (1, 2):
+        assert_same(expected, allocate_arrays(**case, kernel="numba", threads=threads))
 
 
 def test_a_catalogue_of_a_million_skus_is_bucketed_digit_by_digit() -> None:

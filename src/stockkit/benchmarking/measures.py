@@ -156,7 +156,10 @@ class Run:
 
 
 def machine_info(bandwidth: float) -> dict[str, Any]:
-    """The machine and software a run measured: cores, CPU, numpy, Python, bandwidth."""
+    """The machine and software a run measured: cores, CPU, numpy, Python, bandwidth, and
+    the threads the compiled kernel uses (``allocate_arrays(threads=None)``)."""
+    from stockkit.engine.threads import thread_count
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -172,6 +175,7 @@ def machine_info(bandwidth: float) -> dict[str, Any]:
         "numpy": np.__version__,
         "stockkit": stockkit.__version__,
         "copy_bandwidth_bytes_per_second": bandwidth,
+        "engine_threads": thread_count(None),
     }
 
 

@@ -27,6 +27,7 @@ from stockkit.engine.policy import (
     ShipComplete,
 )
 from stockkit.engine.problem import build_problem
+from stockkit.engine.threads import thread_count
 from stockkit.engine.uncontested import allocate_uncontested_apart
 from stockkit.errors import InvalidArray, InvalidQuantity
 
@@ -157,6 +158,7 @@ def allocate_arrays(
     policy: Policy = DEFAULT_POLICY,
     n_skus=None, n_warehouses=None, n_channels=None,
     kernel: str = "auto",
+    threads: int | None = None,
 ) -> AllocationArrays:
     """Allocate order lines to warehouse stock, exactly as the sequential rules say.
 
@@ -167,6 +169,12 @@ def allocate_arrays(
     picks the fastest exact one, ``"numpy"`` the fastest one without numba, ``"rounds"`` the
     general numpy kernel, ``"python"`` the plain-Python loop (exact for every quantity up
     to :data:`~stockkit.engine.inputs.MAX_QUANTITY`). Nothing given is changed.
+
+    ``threads``: how many threads the compiled loop may use on a large wave (serving SKU
+    by SKU, SKUs are split between them; order by order, only putting the result in line
+    order is); ``None``, the default, uses the cores this process may run on, at most
+    :data:`~stockkit.engine.threads.MAX_THREADS`; ``1`` keeps the work in the calling
+    thread. The result is the same whatever the count; the numpy kernels use one thread.
 
     >>> import numpy as np
     >>> r = allocate_arrays(
@@ -182,6 +190,9 @@ def allocate_arrays(
     """
     if kernel not in KERNELS:
         raise InvalidArray(f"kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
+                                or threads < 1):
+        raise InvalidArray(f"threads must be a whole number of at least 1, or None for every core, got {threads!r}")
     inp = check_inputs(
         line_order=line_order, line_sku=line_sku, line_quantity=line_quantity, line_channel=line_channel,
         line_priority=line_priority, line_lat=line_lat, line_lon=line_lon,
@@ -190,12 +201,12 @@ def allocate_arrays(
         warehouse_lat=warehouse_lat, warehouse_lon=warehouse_lon, sku_backorder=sku_backorder,
         policy=policy, n_skus=n_skus, n_warehouses=n_warehouses, n_channels=n_channels,
     )
-    return _allocate_checked(inp, kernel)
+    return _allocate_checked(inp, kernel, threads=thread_count(None if threads is None else int(threads)))
 
 
-def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) -> AllocationArrays:
+def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None, threads: int = 1) -> AllocationArrays:
     """Run the kernel ``kernel`` asks for on validated ``inp`` (``rc``: its route classes,
-    when known)."""
+    when known; ``threads``: what the compiled loop may use)."""
     chosen, rc = _choose(inp, kernel, rc)
     if chosen == "python":
         return allocate_python(inp)
@@ -203,7 +214,7 @@ def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) 
         # fill per order where the rounds would decide it: decided on the contested SKUs alone
         # (the parts have the wave's channels and links, so the same route classes)
         assert rc is not None
-        result = allocate_uncontested_apart(inp, rc, lambda part: _allocate_checked(part, kernel, rc))
+        result = allocate_uncontested_apart(inp, rc, lambda part: _allocate_checked(part, kernel, rc, threads))
         if result is not None:
             return result
     if chosen in ("intervals", "events"):
@@ -221,16 +232,18 @@ def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None) 
             result = _allocate_positions(inp, "rounds", min_rate=(HANDOFF_ROUNDS, HANDOFF_LINES_PER_ROUND))
             return allocate_python(inp) if result is None else result
     if chosen == "numba" and kernel_numba.by_sku_applies(inp):
-        return kernel_numba.allocate_by_sku(inp, route_classes(inp) if rc is None else rc)
-    result = _allocate_positions(inp, chosen)
+        return kernel_numba.allocate_by_sku(inp, route_classes(inp) if rc is None else rc, threads)
+    result = _allocate_positions(inp, chosen, threads=threads)
     assert result is not None       # no rate asked for
     return result
 
 
-def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | None = None) -> AllocationArrays | None:
+def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | None = None,
+                        threads: int = 1) -> AllocationArrays | None:
     """Run the rounds or the compiled kernel order by order on ``inp``, the result in input
     order; None when the rounds settle fewer lines per round than ``min_rate`` asks (see
-    :func:`~stockkit.engine.kernel_rounds.allocate_rounds`)."""
+    :func:`~stockkit.engine.kernel_rounds.allocate_rounds`); ``threads``: what the compiled
+    kernel may use."""
     policy = inp.policy
     # the compiled loop ranks nearest-first candidates itself, line by line
     lazy = chosen == "numba" and policy.ship_complete is ShipComplete.OFF
@@ -241,7 +254,7 @@ def _allocate_positions(inp: Inputs, chosen: str, min_rate: tuple[int, int] | No
         n_lines = pb.qty.shape[0]
         group_total = (order_sku_groups(pb)[1] if policy.ship_complete is not ShipComplete.OFF
                        else np.zeros(n_lines, np.int64))
-        return kernel_numba.allocate_compiled(pb, policy, group_total)
+        return kernel_numba.allocate_compiled(pb, policy, group_total, threads)
     rounds = allocate_rounds(pb, policy, min_rate=min_rate)
     if rounds is None:
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,7 +27,8 @@ from stockkit.engine import buffers
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, priority_span, service_order_given
 from stockkit.engine.policy import AllocationArrays, Fill, Policy, RouteOrder, ShipComplete
-from stockkit.engine.problem import LazyNearest, Problem, nearest_first
+from stockkit.engine.problem import Problem, nearest_first
+from stockkit.engine.threads import run_parts
 
 __all__ = ["allocate_by_sku", "allocate_compiled", "available", "by_sku_applies"]
 
@@ -80,149 +82,242 @@ COUNTING_KEYS = 1 << 18
 RADIX_BITS = 8
 
 
-def _key_bits(n_keys):  # pragma: no cover - compiled
+def _key_bits(n_keys: int) -> int:
     """How many low bits of a sort key :func:`_counting_sort` reads for ``n_keys`` keys
     (at least 1)."""
-    bits = 1
-    while (1 << bits) < n_keys:
-        bits += 1
-    return bits
+    return max(int(n_keys - 1).bit_length(), 1)
 
 
-def _counting_sort(keys, n_keys, order, ordered, work):  # pragma: no cover - compiled
+# Bucketing. Python drives the passes; each pass is a compiled loop over a chunk of the
+# items (views of their own, indexed from 0: numba skips the wrap-around of negative
+# indices only for loops over range(n)), the chunks side by side (:func:`run_parts`).
+
+def _filled(order, t0, keys, items, k):  # pragma: no cover - compiled
+    """A chunk of the items to sort: ``order[t]`` (``t0 + t`` when ``order`` is empty)
+    into ``items`` and its key into ``k`` (left as they are when ``keys`` is empty)."""
+    for t in range(items.shape[0]):
+        i = order[t] if order.shape[0] > 0 else t0 + t
+        items[t] = i
+        if keys.shape[0] > 0:
+            k[t] = keys[i]
+
+
+def _digit_counts(k, low, shift, mask, at):  # pragma: no cover - compiled
+    """Per digit ``d`` (bits ``shift`` and up of a key's ``low`` bits, under ``mask``) how
+    many of a chunk's keys have it, into ``at[d + 1]``."""
+    for t in range(k.shape[0]):
+        at[(((k[t] & low) >> shift) & mask) + 1] += 1
+
+
+def _digit_starts(counts, ptr):  # pragma: no cover - compiled
+    """Turn the chunks' digit counts (a row each, from :func:`_digit_counts`) into where
+    each chunk's items of each digit go, ``counts[c, d]``: a digit's items chunk after
+    chunk (stable). ``ptr[d]``: where digit ``d`` starts, ``ptr[-1]`` the item count."""
+    m = counts.shape[1] - 1
+    pos = 0
+    for d in range(m):
+        ptr[d] = pos
+        for c in range(counts.shape[0]):
+            count = counts[c, d + 1]
+            counts[c, d] = pos
+            pos += count
+    ptr[m] = pos
+
+
+def _scattered(items, k, low, shift, mask, at, moved_items, moved_k):  # pragma: no cover - compiled
+    """A chunk's items and keys moved to their digit's places (``at``, from
+    :func:`_digit_starts`, advanced as they fill)."""
+    for t in range(k.shape[0]):
+        d = ((k[t] & low) >> shift) & mask
+        moved_items[at[d]] = items[t]
+        moved_k[at[d]] = k[t]
+        at[d] += 1
+
+
+def _key_counts(k, low, ptr):  # pragma: no cover - compiled
+    """Offsets per key (``ptr``, zero on entry) of keys sorted by their ``low`` bits."""
+    for t in range(k.shape[0]):
+        ptr[(k[t] & low) + 1] += 1
+    for key in range(ptr.shape[0] - 1):
+        ptr[key + 1] += ptr[key]
+
+
+def _packed_keys(line_sku, prio, low, n_prio, line_qty, line_channel, channel_class, bits, cls_bits,
+                 key):  # pragma: no cover - compiled
+    """A chunk of lines' sort keys, (SKU, priority from ``low``, or SKU alone when ``prio``
+    is empty) in the low ``bits``, quantity and route class riding along above."""
+    for i in range(line_sku.shape[0]):
+        k = line_sku[i] * n_prio + (prio[i] - low) if prio.shape[0] > 0 else line_sku[i]
+        key[i] = k | ((line_qty[i] << cls_bits | channel_class[line_channel[i]]) << bits)
+
+
+def _slots(lines, t0, slot_of):  # pragma: no cover - compiled
+    """Each line's slot, for a chunk of slots from ``t0``."""
+    for t in range(lines.shape[0]):
+        slot_of[lines[t]] = t0 + t
+
+
+def _unpacked(bits, cls_bits, qty, cls):  # pragma: no cover - compiled
+    """A chunk's quantities and classes from the sorted keys (in ``qty`` on entry)."""
+    cls_mask = (1 << cls_bits) - 1
+    for t in range(qty.shape[0]):
+        v = qty[t] >> bits
+        cls[t] = v & cls_mask
+        qty[t] = v >> cls_bits
+
+
+def _counting_sort(keys: np.ndarray, n_keys: int, order: np.ndarray, ordered: bool, work: np.ndarray,
+                   threads: int = 1) -> tuple[np.ndarray, int]:
     """Offsets per key (``n_keys + 1``) and the items ``order`` lists (every item in turn
     when ``ordered`` is False) stably sorted by ``keys``: one counting pass up to
     :data:`COUNTING_KEYS` keys, else a radix sort. Only a key's low
     :func:`_key_bits` bits are read: bits above ride along (a payload). ``work`` holds
     four rows of one int64 per item; the sorted items are left in row ``home`` (0 or 2,
     returned) and their keys in row ``home + 1``; the other two rows are free. ``keys``
-    may be row 1 itself when ``ordered`` is False."""
+    may be row 1 itself when ``ordered`` is False. Each pass runs in ``threads`` chunks
+    of items (one below :data:`THREADS_FROM_LINES` items)."""
     n = order.shape[0] if ordered else keys.shape[0]
-    items, k, moved_items, moved_k = work[0], work[1], work[2], work[3]
-    for t in range(n):
-        i = order[t] if ordered else t
-        items[t] = i
-        k[t] = keys[i]
+    chunks = _chunks(n, threads)
+    nothing = np.zeros(0, np.int64)
+    in_place = not ordered and n > 0 and keys.ctypes.data == work[1].ctypes.data
+    filled = _jitted("_filled")
+    run_parts(lambda c: filled(order[c[0]:c[1]] if ordered else nothing, c[0], nothing if in_place else keys,
+                               work[0][c[0]:c[1]], work[1][c[0]:c[1]]), chunks)
     bits = _key_bits(n_keys)
     low = (1 << bits) - 1
     passes = 1 if n_keys <= COUNTING_KEYS else (bits + RADIX_BITS - 1) // RADIX_BITS
     digit = (bits + passes - 1) // passes
     mask = (1 << digit) - 1
+    count, starts, scatter = _jitted("_digit_counts"), _jitted("_digit_starts"), _jitted("_scattered")
     home = 0
-    # two buffers taken in turn
+    ptr = np.zeros(mask + 2, np.int64)
+    # two pairs of rows taken in turn
     for p in range(passes):
         shift = p * digit
-        at = np.zeros(mask + 2, np.int64)
-        for t in range(n):
-            at[(((k[t] & low) >> shift) & mask) + 1] += 1
-        for d in range(mask + 1):
-            at[d + 1] += at[d]
-        for t in range(n):
-            d = ((k[t] & low) >> shift) & mask
-            moved_items[at[d]] = items[t]
-            moved_k[at[d]] = k[t]
-            at[d] += 1
-        items, moved_items = moved_items, items
-        k, moved_k = moved_k, k
+        items, k, moved_items, moved_k = work[home], work[home + 1], work[2 - home], work[3 - home]
+        counts = np.zeros((len(chunks), mask + 2), np.int64)
+        run_parts(lambda c: count(k[chunks[c][0]:chunks[c][1]], low, shift, mask, counts[c]), range(len(chunks)))
+        starts(counts, ptr)
+        run_parts(lambda c: scatter(items[chunks[c][0]:chunks[c][1]], k[chunks[c][0]:chunks[c][1]], low, shift, mask,
+                                    counts[c], moved_items, moved_k), range(len(chunks)))
         home = 2 - home
-    ptr = np.zeros(n_keys + 1, np.int64)
-    for t in range(n):
-        ptr[(k[t] & low) + 1] += 1
-    for key in range(n_keys):
-        ptr[key + 1] += ptr[key]
-    return ptr, home
+    if passes == 1:
+        return ptr[:n_keys + 1], home
+    by_key = np.zeros(n_keys + 1, np.int64)
+    _jitted("_key_counts")(work[home + 1][:n], low, by_key)
+    return by_key, home
 
 
-def _bucket(seq, prio, low, n_prio, line_sku, line_qty, line_channel, channel_class, n_skus, rec_sku, held,
-            rec_wh, line_work, rec_work):  # pragma: no cover - compiled
+def _bucket(seq: np.ndarray, prio: np.ndarray, low: int, n_prio: int, line_sku: np.ndarray, line_qty: np.ndarray,
+            line_channel: np.ndarray, channel_class: np.ndarray, n_skus: int, rec_sku: np.ndarray, held: np.ndarray,
+            rec_wh: np.ndarray, line_work: np.ndarray, rec_work: np.ndarray, threads: int) -> tuple[np.ndarray, ...]:
     """The lines SKU by SKU, each SKU's in service order, and the records ``held`` (those
     with stock) SKU by SKU. The service order is ``seq``, else the lines' order sorted
     stably by ``prio`` (from ``low``, ``n_prio`` values; input order when empty). Returns the
     lines' offsets per SKU; per slot the line; per line its slot; per slot the quantity
     and route class; the records' offsets per SKU, and per entry the record and its
     warehouse. All but the offsets are rows of ``line_work`` (four of one int64 per line)
-    and ``rec_work`` (four per held record).
+    and ``rec_work`` (four per held record). Every pass runs in ``threads`` chunks.
 
     Reads by line in slot order land on random cache lines: where the lines are bucketed
     from input order (no ``seq``) and a line's quantity and class fit above its sort key
     in 63 bits, they ride along through the sort instead."""
     n = line_sku.shape[0]
+    chunks = _chunks(n, threads)
     n_keys = n_skus * n_prio
     bits = _key_bits(n_keys)
-    n_cls = channel_class.max() + 1 if channel_class.shape[0] > 0 else 1
+    n_cls = int(channel_class.max()) + 1 if channel_class.shape[0] > 0 else 1
     cls_bits = _key_bits(n_cls) if n_cls > 1 else 0
-    packed = seq.shape[0] == 0 and n > 0 and bits + cls_bits + _key_bits(line_qty.max() + 1) <= 63
+    packed = seq.shape[0] == 0 and n > 0 and bits + cls_bits + _key_bits(int(line_qty.max()) + 1) <= 63
     if packed:
         key = line_work[1]
-        for i in range(n):
-            k = line_sku[i] * n_prio + (prio[i] - low) if prio.shape[0] > 0 else line_sku[i]
-            key[i] = k | ((line_qty[i] << cls_bits | channel_class[line_channel[i]]) << bits)
+        pack = _jitted("_packed_keys")
+        run_parts(lambda c: pack(line_sku[c[0]:c[1]], prio[c[0]:c[1]], low, n_prio, line_qty[c[0]:c[1]],
+                                 line_channel[c[0]:c[1]], channel_class, bits, cls_bits, key[c[0]:c[1]]), chunks)
     elif prio.shape[0] > 0:
         key = line_sku * n_prio + (prio - low)
     else:
         key = line_sku
-    ptr, home = _counting_sort(key, n_keys, seq, seq.shape[0] > 0, line_work)
+    ptr, home = _counting_sort(key, n_keys, seq, seq.shape[0] > 0, line_work, threads)
     lines = line_work[home]
     slot_of, qty, cls = line_work[3 - home], line_work[1 + home], line_work[2 - home]
     # the lines' slots, quantities and classes (the loop reads them in turn, where a load
     # missing the cache would stall the line's whole work), one array a pass: a pass
     # moving one array keeps many loads in flight, one moving several does not
-    for t in range(n):
-        slot_of[lines[t]] = t
+    slots = _jitted("_slots")
+    run_parts(lambda c: slots(lines[c[0]:c[1]], c[0], slot_of), chunks)
+    gather = _jitted("_gathered")
     if packed:
-        cls_mask = (1 << cls_bits) - 1
-        for t in range(n):
-            v = qty[t] >> bits          # the sorted keys' row, read before it holds quantities
-            cls[t] = v & cls_mask
-            qty[t] = v >> cls_bits
+        unpack = _jitted("_unpacked")
+        run_parts(lambda c: unpack(bits, cls_bits, qty[c[0]:c[1]], cls[c[0]:c[1]]), chunks)
     else:
-        _gathered(line_qty, lines, qty)
-        _gathered(line_channel, lines, cls)
-        _gathered(channel_class, cls, cls)
-    rec_ptr, rec_home = _counting_sort(rec_sku, n_skus, held, True, rec_work)
+        for values, at, out in ((line_qty, lines, qty), (line_channel, lines, cls), (channel_class, cls, cls)):
+            run_parts(lambda c: gather(values, at[c[0]:c[1]], out[c[0]:c[1]]), chunks)  # noqa: B023
+    rec_ptr, rec_home = _counting_sort(rec_sku, n_skus, held, True, rec_work, threads)
     recs = rec_work[rec_home]
-    rec_wh_sorted = _gathered(rec_wh, recs, rec_work[1 + rec_home])
+    rec_wh_sorted = rec_work[1 + rec_home]
+    run_parts(lambda c: gather(rec_wh, recs[c[0]:c[1]], rec_wh_sorted[c[0]:c[1]]), _chunks(held.size, threads))
     return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, rec_wh_sorted
 
 
-def _by_line(out_wh, out_qty, out_bo, first_of, unfilled, reason, slot_of, first, end, at,
-             result):  # pragma: no cover - compiled
-    """Write what :func:`_serve` gives by slot into ``result`` (the contract's arrays) by
-    line: the records (slot ``t``'s are ``[first_of[t], first_of[t + 1])``; line ``i`` is
-    at slot ``slot_of[i]``), unfilled units and reasons. ``first`` and ``end`` (one int64
-    per line) and ``at`` (per record) are scratch; ``out_wh`` and ``unfilled`` are
-    overwritten.
+# The put-back's steps take each chunk's part of an array as a view of its own, indexed
+# from 0: numba skips the wrap-around of negative indices only for loops over range(n).
 
-    Every read by slot lands on a random cache line, and costs many sequential passes: so
-    one array a pass (a pass moving one array keeps many reads in flight, one moving
-    several does not), and columns read by slot are packed two in one first (warehouse
-    and back order; units, below the array kernels' ``ARRAY_KERNEL_TOTAL`` of 2**52, and
-    reason), then unpacked in line order."""
-    line, wh, qty, bo, line_unfilled, line_reason = result
-    n = slot_of.shape[0]
-    n_out = at.shape[0]
-    # a slot's first record and the next slot's share a cache line: one pass
-    for i in range(n):
+def _spans(slot_of, first_of, first, end):  # pragma: no cover - compiled
+    """Put-back, step 1, a chunk of lines: where each line's records lie among the records
+    by slot (``first``, ``end``; the line is at slot ``slot_of[i]``, slot ``t``'s records
+    are ``[first_of[t], first_of[t + 1])``). Returns their count. A slot's first record
+    and the next slot's share a cache line: one pass."""
+    count = 0
+    for i in range(slot_of.shape[0]):
         s = slot_of[i]
         first[i] = first_of[s]
         end[i] = first_of[s + 1]
+        count += end[i] - first[i]
+    return count
+
+
+def _laid_out(first, end, line0, line, at, src_wh, src_qty, src_bo, out_wh, out_qty, unfilled,
+              reason):  # pragma: no cover - compiled
+    """Put-back, step 2, three independent jobs: the records of a chunk of lines, the
+    first numbered ``line0``, in line order (``line`` and, by slot, ``at``); one serving
+    part's records (``src_*``) moved to ``out_*``, warehouse and back order packed in one
+    (in place when ``out_*`` are ``src_*``); and the unfilled units and reasons of a
+    chunk of slots packed in one.
+
+    Every read by slot (step 3) lands on a random cache line, and costs many sequential
+    passes: so columns read by slot are packed two in one (units, below the array
+    kernels' ``ARRAY_KERNEL_TOTAL`` of 2**52, and reason) and unpacked in line order."""
     d = 0
-    for i in range(n):
+    for i in range(first.shape[0]):
         for k in range(first[i], end[i]):
-            line[d] = i
+            line[d] = line0 + i
             at[d] = k
             d += 1
-    for k in range(n_out):
-        out_wh[k] = out_wh[k] * 2 + out_bo[k]
-    _gathered(out_wh, at, wh)
-    for k in range(n_out):
-        bo[k] = (wh[k] & 1) == 1
-        wh[k] >>= 1
-    _gathered(out_qty, at, qty)
-    for t in range(n):
+    for k in range(src_wh.shape[0]):
+        out_wh[k] = src_wh[k] * 2 + src_bo[k]
+    if out_qty.shape[0] != 0:
+        for k in range(src_qty.shape[0]):
+            out_qty[k] = src_qty[k]
+    for t in range(unfilled.shape[0]):
         unfilled[t] = unfilled[t] * 8 + reason[t]
-    _gathered(unfilled, slot_of, line_unfilled)
-    for i in range(n):
+
+
+def _put_back(out_wh, out_qty, unfilled, slot_of, at, wh, qty, bo, line_unfilled,
+              line_reason):  # pragma: no cover - compiled
+    """Put-back, step 3: a chunk of records (``at``) and of lines (``slot_of``) in line
+    order, read by slot from what step 2 packed, one array a pass (a pass moving one array
+    keeps many reads in flight, one moving several does not)."""
+    for d in range(at.shape[0]):
+        wh[d] = out_wh[at[d]]
+    for d in range(at.shape[0]):
+        bo[d] = (wh[d] & 1) == 1
+        wh[d] >>= 1
+    for d in range(at.shape[0]):
+        qty[d] = out_qty[at[d]]
+    for i in range(slot_of.shape[0]):
+        line_unfilled[i] = unfilled[slot_of[i]]
+    for i in range(slot_of.shape[0]):
         line_reason[i] = line_unfilled[i] & 7
         line_unfilled[i] >>= 3
 
@@ -237,12 +332,12 @@ def _gathered(values, at, out):  # pragma: no cover - compiled
 _FILLED, _BACKORDERED, _SHORT, _NO_WAREHOUSE, _NO_SINGLE, _INCOMPLETE = 0, 1, 2, 3, 4, 5
 
 
-def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh, route_first, ec_start, ec_end,
+def _serve(by_sku, group_ptr, g_lo, g_hi, proc_qty, proc_cls, line_sku, backorder, first_wh, route_first, ec_start, ec_end,
            ec_rec, ec_rank, ec_wh, scratch, stock, group_total, split, fill, sc, undo_size, located, sku_ptr,
            sku_rec, sku_wh, link_rank, lp1, lc1, ll1, wp2, wc2, wl2, lx, ly, lz, wx, wy, wz, unfilled, reason,
            first_of, nxt, out_wh, out_qty, out_bo):  # pragma: no cover - compiled
-    """The loop. Groups (orders, or SKUs when ``by_sku``) ``[group_ptr[g], group_ptr[g +
-    1])`` of processing slots, each slot ``t`` a line with ``proc_qty[t]`` units on route
+    """The loop. Groups ``g_lo`` to ``g_hi - 1`` (orders, or SKUs when ``by_sku``),
+    ``[group_ptr[g], group_ptr[g + 1])`` of processing slots, each slot ``t`` a line with ``proc_qty[t]`` units on route
     class ``proc_cls[t]``. Per slot (per SKU when ``by_sku``): whether it may be back
     ordered (``backorder``). Per slot: ``first_wh`` (else ``route_first`` of its class),
     its candidates ``[ec_start, ec_end)`` (when ``by_sku``: laid out at the first line of
@@ -252,10 +347,11 @@ def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh,
     from random places would each stall its work. ``stock`` is changed.
 
     Everything comes out by slot, written in turn: records, ``unfilled`` units and
-    ``reason`` (both zero on entry), where each slot's records start (``first_of``, and
-    the record count after the last); ``nxt`` is scratch, ``[1, 2, ...]`` on entry, one
-    past each candidate. Returns the record count, -1 when the out arrays are full."""
-    n_lines = unfilled.shape[0]
+    ``reason`` (both zero on entry), where each slot's records start (``first_of``,
+    counted from the first record of the call); ``nxt`` is scratch, ``[1, 2, ...]`` on
+    entry, one past each candidate. Returns the record count, -1 when the out arrays are
+    full. Only the groups' slots and their SKUs' stock are written (SKU by SKU, calls on
+    different groups may run side by side)."""
     undo_rec = np.zeros(undo_size, np.int64)
     undo_qty = np.zeros(undo_size, np.int64)
     n_cls = link_rank.shape[0]
@@ -268,7 +364,7 @@ def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh,
     given_first = first_wh.shape[0] > 0
     cap = out_wh.shape[0]
     n_out = 0
-    for g in range(group_ptr.shape[0] - 1):
+    for g in range(g_lo, g_hi):
         lo = group_ptr[g]
         hi = group_ptr[g + 1]
         if lo == hi:
@@ -508,12 +604,12 @@ def _serve(by_sku, group_ptr, proc_qty, proc_cls, line_sku, backorder, first_wh,
                 if unfilled[t] == 0:
                     reason[t] = _INCOMPLETE
                 unfilled[t] = proc_qty[t]
-    first_of[n_lines] = n_out
     return n_out
 
 
-_HELPERS = ("_take", "_term", "_key_bits", "_counting_sort", "_gathered")
-_LOOPS = ("_serve", "_bucket", "_by_line")
+_HELPERS = ("_take", "_term")
+_LOOPS = ("_serve", "_filled", "_digit_counts", "_digit_starts", "_scattered", "_key_counts", "_packed_keys", "_slots",
+          "_unpacked", "_gathered", "_spans", "_laid_out", "_put_back")
 _compiled: dict[str, object] = {}
 
 
@@ -566,43 +662,98 @@ def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.n
     return (lat, c1, lon, wh_lat, c2, wh_lon, *_unit_vectors(lat, c1, lon), *_unit_vectors(wh_lat, c2, wh_lon))
 
 
+#: one serving part, ``(g_lo, g_hi, t_lo, t_hi)``: groups ``g_lo`` to ``g_hi - 1`` of
+#: :func:`_serve`, whose lines are the slots ``t_lo`` to ``t_hi - 1``
+Part = tuple[int, int, int, int]
+
+#: waves of fewer lines are served and put back in line order by one thread: handing a
+#: part to another costs tens of microseconds, more than it saves below this
+THREADS_FROM_LINES = 50_000
+
+
+def _chunks(n: int, threads: int) -> list[tuple[int, int]]:
+    """``n`` items cut into ``threads`` runs of nearly equal length (one run below
+    :data:`THREADS_FROM_LINES`)."""
+    bounds = np.linspace(0, n, max(threads, 1) + 1 if n >= THREADS_FROM_LINES else 2).astype(np.int64).tolist()
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
 def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.ndarray | None, n_candidates: int,
-            serve) -> AllocationArrays:
-    """The result of ``serve(unfilled, reason, first_of, nxt, out_wh, out_qty, out_bo)``
-    (a call of :func:`_serve` on lines ``i`` at slots ``slot_of[i]``, over
-    ``n_candidates`` candidates) in line order, called again with out arrays twice as
-    large while they are too small; ``first`` and ``end`` are scratch of one int64 per
-    line, and so is ``spare`` when given, once served.
+            attempt: Callable[[], Callable[..., int]], parts: list[Part], threads: int) -> AllocationArrays:
+    """The result of serving ``parts`` side by side, in line order. ``attempt()`` gives a
+    call ``serve(g_lo, g_hi, unfilled, reason, first_of, nxt, out_wh, out_qty, out_bo)`` of
+    :func:`_serve` over a fresh copy of the stock (on lines ``i`` at slots ``slot_of[i]``,
+    over ``n_candidates`` candidates); the parts are served again with out arrays twice as
+    large while one's are too small. ``first`` and ``end`` are scratch of one int64 per
+    line, and so is ``spare`` when given, once served. The put-back into line order runs
+    in ``threads`` chunks of lines.
 
     The arrays of lines and records the loop writes are allocated here (the caller's
     work arrays likewise), on huge pages (:mod:`stockkit.engine.buffers`), where numba's
     own allocations fault their memory in 4 KiB page by page (on workload M, 21,600 page
     faults, a third of the time SKU by SKU; now about 60)."""
     n = slot_of.shape[0]
-    cap = n + n // 8 + 64  # most lines give one record
+    scale = 1
     while True:
         unfilled, reason, first_of = buffers.zeros(n), buffers.zeros(n, np.uint8), buffers.empty(n + 1)
-        out = (buffers.empty(cap), buffers.empty(cap), buffers.empty(cap, np.bool_))
-        count = serve(unfilled, reason, first_of, np.arange(1, n_candidates + 2), *out)
-        if count >= 0:
+        serve = attempt()
+        # most lines give one record
+        outs = [(buffers.empty(cap), buffers.empty(cap), buffers.empty(cap, np.bool_))
+                for cap in (scale * (t_hi - t_lo + (t_hi - t_lo) // 8 + 64) for _, _, t_lo, t_hi in parts)]
+        counts = run_parts(lambda k: serve(parts[k][0], parts[k][1], unfilled, reason, first_of,
+                                           np.arange(1, n_candidates + 2), *outs[k]), range(len(parts)))
+        if min(counts) >= 0:
             break
-        cap *= 2
+        scale *= 2
+    count = sum(counts)
+    # each part's records follow the parts before it
+    starts = np.cumsum([0, *counts]).tolist()
+    for (_, _, t_lo, t_hi), k0 in zip(parts[1:], starts[1:-1], strict=True):
+        first_of[t_lo:t_hi] += k0
+    first_of[n] = count
+    move = len(parts) > 1
+    merged = (buffers.empty(count), buffers.empty(count)) if move else outs[0][:2]
     result = AllocationArrays(*(buffers.empty(count) for _ in range(3)), buffers.empty(count, np.bool_),
                               buffers.empty(n), buffers.empty(n, np.uint8))
     at = spare[:count] if spare is not None and count <= spare.size else buffers.empty(count)
-    _jitted("_by_line")(*out, first_of, unfilled, reason, slot_of, first, end, at, tuple(result))
+    lines = _chunks(n, threads)
+    assert len(parts) <= len(lines)
+    spans = _jitted("_spans")
+    per_chunk = run_parts(lambda c: spans(slot_of[c[0]:c[1]], first_of, first[c[0]:c[1]], end[c[0]:c[1]]), lines)
+    ds = np.cumsum([0, *per_chunk]).tolist()
+    laid_out = _jitted("_laid_out")
+    nothing, no_flags = np.zeros(0, np.int64), np.zeros(0, np.bool_)
+
+    def lay_out(k: int) -> None:
+        # chunk k's lines and slots, and part k's records
+        lo, hi = lines[k]
+        src: tuple[np.ndarray, ...] = (nothing, nothing, no_flags)
+        dst: tuple[np.ndarray, ...] = (nothing, nothing)
+        if k < len(parts):
+            src = tuple(a[:counts[k]] for a in outs[k])
+            dst = tuple(a[starts[k]:starts[k + 1]] for a in merged) if move else (src[0], nothing)
+        laid_out(first[lo:hi], end[lo:hi], lo, result.record_line[ds[k]:ds[k + 1]], at[ds[k]:ds[k + 1]], *src, *dst,
+                 unfilled[lo:hi], reason[lo:hi])
+
+    run_parts(lay_out, range(len(lines)))
+    put_back = _jitted("_put_back")
+    run_parts(lambda k: put_back(*merged, unfilled, slot_of[lines[k][0]:lines[k][1]], at[ds[k]:ds[k + 1]],
+                                 *(a[ds[k]:ds[k + 1]] for a in result[1:4]),
+                                 *(a[lines[k][0]:lines[k][1]] for a in result[4:])), range(len(lines)))
     return result
 
 
-def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
+def allocate_by_sku(inp: Inputs, rc: RouteClasses, threads: int = 1) -> AllocationArrays:
     """Serve ``inp`` SKU by SKU (``rc``: its route classes); only where
-    :func:`by_sku_applies`."""
+    :func:`by_sku_applies`. Waves of at least :data:`THREADS_FROM_LINES` lines are served
+    in ``threads`` parts side by side, each a run of SKUs with about as many lines (SKUs
+    share no stock here), and put back in line order likewise."""
     n = inp.line_order.shape[0]
     nothing, no_floats = np.zeros(0, np.int64), np.zeros(0)
     held = np.flatnonzero(inp.stock_available > 0)
-    line_ptr, lines, slot_of, qty, cls, rec_ptr, recs, rec_wh = _jitted("_bucket")(
+    line_ptr, lines, slot_of, qty, cls, rec_ptr, recs, rec_wh = _bucket(
         *_service_order(inp), inp.line_sku, inp.line_quantity, inp.line_channel, rc.channel_class, inp.n_skus,
-        inp.stock_sku, held, inp.stock_warehouse, buffers.empty((4, n)), buffers.empty((4, held.size)))
+        inp.stock_sku, held, inp.stock_warehouse, buffers.empty((4, n)), buffers.empty((4, held.size)), threads)
     located, geo, first_wh = np.zeros(0, bool), (no_floats,) * 12, nothing
     if inp.policy.route is RouteOrder.NEAREST and not np.isnan(inp.line_lat).all():
         # the loop reads the lines' points in slot order (gathered once, then turned to
@@ -622,22 +773,33 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses) -> AllocationArrays:
     n_cls = rc.wh_rank.shape[0]
     room = int((np.minimum(np.diff(line_ptr), n_cls) * per_sku).max(initial=0)) + 1
     undo_size = int(per_sku.max(initial=0)) + 2
-    ec = [np.empty(room, np.int64) for _ in range(3)]
     fill = 0 if inp.policy.fill is Fill.PARTIAL else 1
     serve = _jitted("_serve")
     # the loop names records by their place in SKU order, where a SKU's stock is one
     # stretch of memory rather than scattered over the stock arrays
     in_sku_order = np.arange(recs.size)
+    route_first = rc.route_wh[:, 0].copy()
+    # runs of whole SKUs, each about as many lines as a chunk of the put-back
+    sku_bounds = np.searchsorted(line_ptr, [lo for lo, _ in _chunks(n, threads)] + [n]).tolist()
+    sku_bounds[-1] = line_ptr.shape[0] - 1
+    parts = [(g_lo, g_hi, int(line_ptr[g_lo]), int(line_ptr[g_hi]))
+             for g_lo, g_hi in zip(sku_bounds[:-1], sku_bounds[1:], strict=True)]
+
+    def attempt() -> Callable[..., int]:
+        stock = inp.stock_available[recs]
+        return lambda g_lo, g_hi, *out: serve(
+            True, line_ptr, g_lo, g_hi, qty, cls, nothing, inp.sku_backorder, first_wh, route_first, nothing,
+            nothing, *(np.empty(room, np.int64) for _ in range(3)), 0, stock, nothing, inp.policy.split, fill, 0,
+            undo_size, located, rec_ptr, in_sku_order, rec_wh, rc.wh_rank, *geo, *out)
+
     # the lines' quantities and classes are read only while serving: then scratch
-    return _served(slot_of, qty, cls, lines, room, lambda *out: serve(
-        True, line_ptr, qty, cls, nothing, inp.sku_backorder, first_wh, rc.route_wh[:, 0].copy(), nothing,
-        nothing, *ec, 0, inp.stock_available[recs], nothing, inp.policy.split, fill, 0, undo_size, located, rec_ptr,
-        in_sku_order, rec_wh, rc.wh_rank, *geo, *out))
+    return _served(slot_of, qty, cls, lines, room, attempt, parts, threads)
 
 
-def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> AllocationArrays:
+def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray, threads: int = 1) -> AllocationArrays:
     """Serve ``pb`` order by order (``group_total``: per position the units of its SKU in
-    its order, read for ship complete only)."""
+    its order, read for ship complete only), in one part; the put-back into line order
+    runs in ``threads`` chunks (see :func:`allocate_by_sku`)."""
     n = pb.qty.shape[0]
     fill = {Fill.PARTIAL: 0, Fill.LINE: 1, Fill.ORDER: 2}[policy.fill]
     sc = {ShipComplete.OFF: 0, ShipComplete.PREFER: 1, ShipComplete.REQUIRE: 2}[policy.ship_complete]
@@ -668,7 +830,8 @@ def allocate_compiled(pb: Problem, policy: Policy, group_total: np.ndarray) -> A
     serve = _jitted("_serve")
     slot_of = buffers.empty(n)
     slot_of[pb.seq] = np.arange(n)
-    return _served(slot_of, *buffers.empty((2, n)), None, scratch, lambda *out: serve(
-        False, group_ptr, pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
+    return _served(slot_of, *buffers.empty((2, n)), None, scratch, lambda: lambda g_lo, g_hi, *out: serve(
+        False, group_ptr, g_lo, g_hi, pb.qty, line_cls, pb.sku, pb.backorder, pb.first_wh, np.zeros(0, np.int64),
         pb.ec_start, pb.ec_end, ec_rec, pb.ec_rank, pb.ec_wh, scratch, stock.copy(), group_total, policy.split, fill, sc,
-        undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out))
+        undo_size, located, sku_ptr, sku_rec, sku_wh, link_rank, *geo, *out),
+        [(0, group_ptr.shape[0] - 1, 0, n)], threads)

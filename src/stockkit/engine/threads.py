@@ -1,0 +1,67 @@
+"""Running independent parts of a compiled kernel on several cores: :func:`run_parts`.
+
+The compiled loops release the GIL (numba's ``nogil``), so Python threads run them side by
+side. One pool of threads serves every call of the process; the calling thread runs the
+first part itself. A process forked from one that used the pool starts a pool of its own
+(threads do not survive a fork).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+__all__ = ["MAX_THREADS", "available_cores", "run_parts", "thread_count"]
+
+#: the most threads :func:`thread_count` gives by default, whatever the cores
+MAX_THREADS = 8
+
+_P = TypeVar("_P")
+_R = TypeVar("_R")
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+
+
+def available_cores() -> int:
+    """How many cores this process may run on (its CPU affinity where the system says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:      # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_count(threads: int | None) -> int:
+    """The threads a kernel uses when asked for ``threads``: that many, or with ``None``
+    the cores this process may run on, at most :data:`MAX_THREADS`."""
+    return min(available_cores(), MAX_THREADS) if threads is None else threads
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool, _pool_pid
+    with _lock:
+        if _pool is None or _pool_pid != os.getpid():
+            # threads are started as parts need them, and kept for the next call
+            _pool = ThreadPoolExecutor(max_workers=4 * MAX_THREADS, thread_name_prefix="stockkit-engine")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def run_parts(call: Callable[[_P], _R], parts: Sequence[_P]) -> list[_R]:
+    """``[call(p) for p in parts]``, the parts side by side: the first in the calling
+    thread, the others in the pool's. Every part has ended when this returns or raises
+    (the parts write into shared arrays); an exception of a part is raised, the first
+    part's first."""
+    if len(parts) <= 1:
+        return [call(p) for p in parts]
+    futures: list[Future[_R]] = [_executor().submit(call, p) for p in parts[1:]]
+    try:
+        first = call(parts[0])
+    finally:
+        for f in futures:
+            f.exception()       # waits
+    return [first, *(f.result() for f in futures)]

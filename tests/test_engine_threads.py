@@ -1,0 +1,73 @@
+"""Running a kernel's parts side by side (stockkit.engine.threads): results in the parts'
+order, every part ended before an error is raised, a pool of its own in a forked child,
+and the default thread count."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+
+import pytest
+
+from stockkit.engine import threads
+from stockkit.engine.threads import MAX_THREADS, available_cores, run_parts, thread_count
+
+
+def test_parts_run_side_by_side_and_results_come_in_their_order() -> None:
+    names: dict[int, str] = {}
+
+    def part(k: int) -> int:
+        names[k] = threading.current_thread().name
+        return k * k
+
+    assert run_parts(part, range(4)) == [0, 1, 4, 9]
+    assert names[0] == threading.current_thread().name      # the first part runs in the caller
+    assert all(names[k].startswith("stockkit-engine") for k in (1, 2, 3))
+    assert run_parts(part, []) == [] and run_parts(part, [3]) == [9]
+
+
+def test_a_failing_part_is_raised_only_once_every_part_has_ended() -> None:
+    ended: list[int] = []
+
+    def part(k: int) -> None:
+        if k == 0:
+            raise ValueError("first part failed")
+        time.sleep(0.05)
+        ended.append(k)
+
+    with pytest.raises(ValueError, match="first part failed"):
+        run_parts(part, range(3))
+    assert sorted(ended) == [1, 2]
+
+    def later_fails(k: int) -> None:
+        if k == 2:
+            raise KeyError(k)
+
+    with pytest.raises(KeyError):
+        run_parts(later_fails, range(3))
+
+
+def _in_child(queue) -> None:
+    queue.put(run_parts(lambda k: k + 1, range(3)))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork (POSIX)")
+def test_a_forked_child_starts_a_pool_of_its_own() -> None:
+    # the parent's pool threads do not exist in the child: using its pool would hang
+    run_parts(lambda k: k, range(2))
+    assert threads._pool is not None
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_in_child, args=(queue,))
+    child.start()
+    try:
+        assert queue.get(timeout=60) == [1, 2, 3]
+    finally:
+        child.join(60)
+    assert child.exitcode == 0
+
+
+def test_the_default_is_the_cores_this_process_may_use_up_to_a_limit() -> None:
+    assert thread_count(None) == min(available_cores(), MAX_THREADS) >= 1
+    assert thread_count(3) == 3
