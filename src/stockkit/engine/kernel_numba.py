@@ -277,13 +277,11 @@ def _spans(slot_of, first_of, first, end):  # pragma: no cover - compiled
     return count
 
 
-def _laid_out(first, end, line0, line, at, src_wh, src_qty, src_bo, out_wh, out_qty, unfilled,
-              reason):  # pragma: no cover - compiled
+def _laid_out(first, end, line0, line, at, out_wh, out_bo, unfilled, reason):  # pragma: no cover - compiled
     """Put-back, step 2, three independent jobs: the records of a chunk of lines, the
-    first numbered ``line0``, in line order (``line`` and, by slot, ``at``); one serving
-    part's records (``src_*``) moved to ``out_*``, warehouse and back order packed in one
-    (in place when ``out_*`` are ``src_*``); and the unfilled units and reasons of a
-    chunk of slots packed in one.
+    first numbered ``line0``, in line order (``line`` and, by slot, ``at``); a chunk of
+    the records by slot with warehouse and back order packed in one (in ``out_wh``); and
+    a chunk of slots with unfilled units and reason packed in one (in ``unfilled``).
 
     Every read by slot (step 3) lands on a random cache line, and costs many sequential
     passes: so columns read by slot are packed two in one (units, below the array
@@ -294,13 +292,17 @@ def _laid_out(first, end, line0, line, at, src_wh, src_qty, src_bo, out_wh, out_
             line[d] = line0 + i
             at[d] = k
             d += 1
-    for k in range(src_wh.shape[0]):
-        out_wh[k] = src_wh[k] * 2 + src_bo[k]
-    if out_qty.shape[0] != 0:
-        for k in range(src_qty.shape[0]):
-            out_qty[k] = src_qty[k]
+    for k in range(out_wh.shape[0]):
+        out_wh[k] = out_wh[k] * 2 + out_bo[k]
     for t in range(unfilled.shape[0]):
         unfilled[t] = unfilled[t] * 8 + reason[t]
+
+
+def _moved_down(values, src, dst, count):  # pragma: no cover - compiled
+    """``values[dst:dst + count] = values[src:src + count]`` for ``dst <= src``, in place
+    (front to back, so an overlap is read before it is written)."""
+    for j in range(count):
+        values[dst + j] = values[src + j]
 
 
 def _put_back(out_wh, out_qty, unfilled, slot_of, at, wh, qty, bo, line_unfilled,
@@ -609,7 +611,7 @@ def _serve(by_sku, group_ptr, g_lo, g_hi, proc_qty, proc_cls, line_sku, backorde
 
 _HELPERS = ("_take", "_term")
 _LOOPS = ("_serve", "_filled", "_digit_counts", "_digit_starts", "_scattered", "_key_counts", "_packed_keys", "_slots",
-          "_unpacked", "_gathered", "_spans", "_laid_out", "_put_back")
+          "_unpacked", "_gathered", "_spans", "_laid_out", "_moved_down", "_put_back")
 _compiled: dict[str, object] = {}
 
 
@@ -683,10 +685,12 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.n
     """The result of serving ``parts`` side by side, in line order. ``attempt()`` gives a
     call ``serve(g_lo, g_hi, unfilled, reason, first_of, nxt, out_wh, out_qty, out_bo)`` of
     :func:`_serve` over a fresh copy of the stock (on lines ``i`` at slots ``slot_of[i]``,
-    over ``n_candidates`` candidates); the parts are served again with out arrays twice as
-    large while one's are too small. ``first`` and ``end`` are scratch of one int64 per
-    line, and so is ``spare`` when given, once served. The put-back into line order runs
-    in ``threads`` chunks of lines.
+    over ``n_candidates`` candidates); each part writes its records in a stretch of the
+    out arrays of its own, and the parts are served again with stretches twice as long
+    while one's is too short; then each part's records are moved down to follow the
+    part's before. ``first`` and ``end`` are scratch of one int64 per line, and so is
+    ``spare`` when given, once served. The put-back into line order runs in ``threads``
+    chunks of lines.
 
     The arrays of lines and records the loop writes are allocated here (the caller's
     work arrays likewise), on huge pages (:mod:`stockkit.engine.buffers`), where numba's
@@ -698,46 +702,42 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.n
         unfilled, reason, first_of = buffers.zeros(n), buffers.zeros(n, np.uint8), buffers.empty(n + 1)
         serve = attempt()
         # most lines give one record
-        outs = [(buffers.empty(cap), buffers.empty(cap), buffers.empty(cap, np.bool_))
-                for cap in (scale * (t_hi - t_lo + (t_hi - t_lo) // 8 + 64) for _, _, t_lo, t_hi in parts)]
+        stretch = np.cumsum([0, *(scale * (t_hi - t_lo + (t_hi - t_lo) // 8 + 64) for _, _, t_lo, t_hi in parts)])
+        out = (buffers.empty(int(stretch[-1])), buffers.empty(int(stretch[-1])),
+               buffers.empty(int(stretch[-1]), np.bool_))
         counts = run_parts(lambda k: serve(parts[k][0], parts[k][1], unfilled, reason, first_of,
-                                           np.arange(1, n_candidates + 2), *outs[k]), range(len(parts)))
+                                           np.arange(1, n_candidates + 2),
+                                           *(a[stretch[k]:stretch[k + 1]] for a in out)), range(len(parts)))
         if min(counts) >= 0:
             break
         scale *= 2
     count = sum(counts)
-    # each part's records follow the parts before it
-    starts = np.cumsum([0, *counts]).tolist()
-    for (_, _, t_lo, t_hi), k0 in zip(parts[1:], starts[1:-1], strict=True):
-        first_of[t_lo:t_hi] += k0
+    # each part's records follow the parts' before it (moved down one part after another:
+    # a part's new place may overlap the old place of the one before)
+    move = _jitted("_moved_down")
+    start = counts[0]
+    for (_, _, t_lo, t_hi), k0, c in zip(parts[1:], stretch[1:-1].tolist(), counts[1:], strict=True):
+        for a in out:
+            move(a, k0, start, c)
+        first_of[t_lo:t_hi] += start
+        start += c
     first_of[n] = count
-    move = len(parts) > 1
-    merged = (buffers.empty(count), buffers.empty(count)) if move else outs[0][:2]
     result = AllocationArrays(*(buffers.empty(count) for _ in range(3)), buffers.empty(count, np.bool_),
                               buffers.empty(n), buffers.empty(n, np.uint8))
     at = spare[:count] if spare is not None and count <= spare.size else buffers.empty(count)
     lines = _chunks(n, threads)
-    assert len(parts) <= len(lines)
     spans = _jitted("_spans")
     per_chunk = run_parts(lambda c: spans(slot_of[c[0]:c[1]], first_of, first[c[0]:c[1]], end[c[0]:c[1]]), lines)
     ds = np.cumsum([0, *per_chunk]).tolist()
+    records = np.linspace(0, count, len(lines) + 1).astype(np.int64).tolist()
     laid_out = _jitted("_laid_out")
-    nothing, no_flags = np.zeros(0, np.int64), np.zeros(0, np.bool_)
-
-    def lay_out(k: int) -> None:
-        # chunk k's lines and slots, and part k's records
-        lo, hi = lines[k]
-        src: tuple[np.ndarray, ...] = (nothing, nothing, no_flags)
-        dst: tuple[np.ndarray, ...] = (nothing, nothing)
-        if k < len(parts):
-            src = tuple(a[:counts[k]] for a in outs[k])
-            dst = tuple(a[starts[k]:starts[k + 1]] for a in merged) if move else (src[0], nothing)
-        laid_out(first[lo:hi], end[lo:hi], lo, result.record_line[ds[k]:ds[k + 1]], at[ds[k]:ds[k + 1]], *src, *dst,
-                 unfilled[lo:hi], reason[lo:hi])
-
-    run_parts(lay_out, range(len(lines)))
+    run_parts(lambda k: laid_out(first[lines[k][0]:lines[k][1]], end[lines[k][0]:lines[k][1]], lines[k][0],
+                                 result.record_line[ds[k]:ds[k + 1]], at[ds[k]:ds[k + 1]],
+                                 out[0][records[k]:records[k + 1]], out[2][records[k]:records[k + 1]],
+                                 unfilled[lines[k][0]:lines[k][1]], reason[lines[k][0]:lines[k][1]]),
+              range(len(lines)))
     put_back = _jitted("_put_back")
-    run_parts(lambda k: put_back(*merged, unfilled, slot_of[lines[k][0]:lines[k][1]], at[ds[k]:ds[k + 1]],
+    run_parts(lambda k: put_back(out[0], out[1], unfilled, slot_of[lines[k][0]:lines[k][1]], at[ds[k]:ds[k + 1]],
                                  *(a[ds[k]:ds[k + 1]] for a in result[1:4]),
                                  *(a[lines[k][0]:lines[k][1]] for a in result[4:])), range(len(lines)))
     return result
