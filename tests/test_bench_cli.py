@@ -235,3 +235,30 @@ def test_the_engine_first_runs_untimed_on_the_loops_lines_then_once_apart_on_eve
     (m,) = measures.run(settings).measures
     assert calls == [m.loop_lines, 20_000, 20_000, 20_000] and m.exact
     assert len(m.engine_samples) == 2 and m.first_seconds not in m.engine_samples
+
+
+def test_threads_go_to_the_compiled_kernel_and_into_the_json(monkeypatch, tmp_path):
+    import stockkit.engine
+
+    asked = []
+    real = stockkit.engine.allocate_arrays
+
+    def counted(**kwargs):
+        asked.append(kwargs["threads"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(stockkit.engine, "allocate_arrays", counted)
+    out = tmp_path / "one.json"
+    code, stdout, _ = _bench(["--quick", "--topologies", "disjoint", "--fills", "partial", "--warm-orders", "0",
+                              "--threads", "1", "--json", str(out)])
+    assert code == 0 and asked and set(asked) == {1}
+    assert json.loads(out.read_text())["machine"]["engine_threads"] == 1
+    assert "numba on 1 thread(s)" in stdout
+
+
+@pytest.mark.parametrize("threads", ["0", "-2", "two"])
+def test_a_thread_count_below_one_is_refused(threads, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["bench", "--quick", "--threads", threads])
+    assert raised.value.code == 2
+    assert "expected a whole number of at least 1" in capsys.readouterr().err

@@ -147,11 +147,23 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help="fewer loop lines when a probe says the loop would take longer (default: 10)")
     bench.add_argument("--warm-orders", type=int, default=200, metavar="N",
                        help="single orders placed on a warm index per topology (0: none; default 200)")
+    bench.add_argument("--threads", type=_at_least_one, metavar="N",
+                       help="threads the compiled kernel (numba) may use (default: every core, at most 8)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON here")
     bench.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot here (needs matplotlib)")
     bench.add_argument("--quick", action="store_true",
                        help="a smoke run of a few seconds: size XS, 1 repeat, the loop on every line, at most 20 warm orders")
     bench.set_defaults(handler=_run_bench)
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _choices(allowed: Sequence[str]):  # type: ignore[no-untyped-def]
@@ -181,7 +193,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     settings = measures.Settings(**size, topologies=args.topologies, fills=args.fills, repeats=args.repeats,
                                  kernels=args.kernels, engine_budget=args.engine_budget,
                                  seed=args.seed, loop_lines=args.loop_lines or None, loop_budget=args.loop_budget,
-                                 warm_orders=args.warm_orders)
+                                 warm_orders=args.warm_orders, threads=args.threads)
     bar = report.ProgressBar(sys.stderr, measures.step_count(settings))
     try:
         run = measures.run(settings, progress=bar.step)

@@ -60,8 +60,9 @@ class Settings:
     ``numba`` when it is installed), how often the engine runs (``repeats``, fewer once its runs took
     ``engine_budget`` seconds), how many lines the per-line loop gets at most
     (``None``: all) and about how many seconds it may take per measure (``loop_budget``:
-    fewer lines when a probe on 1,000 lines says it would take longer), and how many single
-    orders the warm measure places (0: none)."""
+    fewer lines when a probe on 1,000 lines says it would take longer), how many single
+    orders the warm measure places (0: none), and the threads the compiled kernel may use
+    (``allocate_arrays(threads=...)``; ``None``: every core, at most 8)."""
 
     lines: int
     skus: int
@@ -76,6 +77,7 @@ class Settings:
     loop_lines: int | None = 100_000
     loop_budget: float = 10.0
     warm_orders: int = 200
+    threads: int | None = None
 
 
 @attrs.frozen
@@ -155,9 +157,9 @@ class Run:
                 "warm_single_order": [w.to_dict() for w in self.warm], "warm_skipped": self.warm_skipped}
 
 
-def machine_info(bandwidth: float) -> dict[str, Any]:
+def machine_info(bandwidth: float, threads: int | None = None) -> dict[str, Any]:
     """The machine and software a run measured: cores, CPU, numpy, Python, bandwidth, and
-    the threads the compiled kernel uses (``allocate_arrays(threads=None)``)."""
+    the threads the compiled kernel uses (``allocate_arrays(threads=threads)``)."""
     from stockkit.engine.threads import thread_count
 
     cpu = platform.processor() or platform.machine()
@@ -175,7 +177,7 @@ def machine_info(bandwidth: float) -> dict[str, Any]:
         "numpy": np.__version__,
         "stockkit": stockkit.__version__,
         "copy_bandwidth_bytes_per_second": bandwidth,
-        "engine_threads": thread_count(None),
+        "engine_threads": thread_count(threads),
     }
 
 
@@ -216,7 +218,7 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda label: None
             progress(f"{topology}: {settings.warm_orders} single orders on a warm index")
             warm.append(WarmMeasure(topology, settings.warm_orders, *_warm(workload, settings.warm_orders,
                                                                           settings.seed)))
-    return Run(settings=settings, machine=machine_info(bandwidth), measures=tuple(measures), warm=tuple(warm),
+    return Run(settings=settings, machine=machine_info(bandwidth, settings.threads), measures=tuple(measures), warm=tuple(warm),
                warm_skipped=warm_skipped, generate_seconds=generated)
 
 
@@ -272,10 +274,11 @@ def _measure(workload: Workload, fill: str, kernel: str, loop: _Loop, settings: 
     progress(f"{workload.topology}/{fill}: engine ({kernel}) x{settings.repeats}")
     # the loop's lines first, untimed: what they get is checked against the loop, and the
     # call loads a compiled kernel (numba's cache: 0.4 s), which no timed call then pays
-    got = allocate_arrays(**head.kwargs(), policy=policy, kernel=kernel)
+    got = allocate_arrays(**head.kwargs(), policy=policy, kernel=kernel, threads=settings.threads)
     # then one run on every line, kept apart: it faults in the memory of arrays of this
     # size (in this run's sizes, 2-4x the time of a later call), a cost a process pays once
-    whole = lambda: allocate_arrays(**workload.kwargs(), policy=policy, kernel=kernel)  # noqa: E731
+    whole = lambda: allocate_arrays(**workload.kwargs(), policy=policy, kernel=kernel,  # noqa: E731
+                                    threads=settings.threads)
     _, (first,) = _timed(whole, 1)
     result, samples = _timed(whole, settings.repeats, settings.engine_budget)
     nbytes = traffic_bytes(workload.kwargs(), result)
