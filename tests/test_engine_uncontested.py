@@ -8,7 +8,7 @@ import pytest
 from engine_cases import random_case
 from test_engine_oracle import assert_same
 
-from stockkit.engine import Fill, Policy, RouteOrder, allocate_arrays, uncontested
+from stockkit.engine import Fill, Policy, RouteOrder, allocate_arrays, api, kernel_numba, uncontested
 from stockkit.engine.inputs import check_inputs
 from stockkit.engine.kernel_intervals import route_classes
 from stockkit.testing.allocation_oracle import allocate_oracle
@@ -102,3 +102,31 @@ def test_waves_with_few_uncontested_lines_or_other_policies_are_not_split() -> N
     inp = checked(tight, Policy(fill=Fill.ORDER))
     assert not uncontested.uncontested_lines(inp, route_classes(inp)).any()
     assert uncontested.allocate_uncontested_apart(inp, route_classes(inp), lambda part: None) is None
+
+
+@pytest.mark.skipif(not kernel_numba.available(), reason="numba is not installed (the numba extra)")
+@pytest.mark.parametrize(("topology", "channels", "split"), [
+    ("nearest", 3, True),          # nearest first: most SKUs uncontested, the wave is split
+    ("overlapping", 1, True),      # one channel, one route class: likewise
+    ("overlapping", 3, False),     # channels reaching different warehouses: not even tried
+])
+def test_the_compiled_loop_decides_orders_on_contested_skus_alone_where_that_pays(
+        topology: str, channels: int, split: bool, splits: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    from stockkit.benchmarking.workload import generate
+
+    monkeypatch.setattr(api, "NUMBA_FROM_LINES", 0)     # "auto" takes the compiled loop on any wave
+    served: list[str] = []
+    by_sku, by_order = kernel_numba.allocate_by_sku, kernel_numba.allocate_compiled
+    monkeypatch.setattr(kernel_numba, "allocate_by_sku", lambda *a: served.append("sku") or by_sku(*a))
+    monkeypatch.setattr(kernel_numba, "allocate_compiled", lambda *a: served.append("order") or by_order(*a))
+    w = generate(lines=3_000, skus=30, warehouses=8, channels=channels, topology=topology, seed=2)
+    policy = w.policy(fill=Fill.ORDER)
+    want = allocate_oracle(**w.kwargs(), policy=policy)
+    assert (want.line_unfilled > 0).sum() > 20          # orders do fail
+    assert_same(want, allocate_arrays(**w.kwargs(), policy=policy))
+    if split:
+        # the wave, then its contested part (not split again); the filled orders'
+        # uncontested lines are served SKU by SKU
+        assert splits == [False, True] and served == ["order", "sku"]
+    else:
+        assert splits == [] and served == ["order"]

@@ -12,8 +12,9 @@ Stock of different SKUs never interacts, and an order's tentative takes on one S
 touch another's, so the two halves give exactly the whole wave's result.
 
 Worth it where many lines are uncontested and fill per order is costly: nearest-first
-routing on numpy (the rounds kernel), where on the benchmark workload M two thirds of the
-lines are uncontested.
+routing, on numpy (the rounds kernel) or the compiled loop order by order (which then
+serves the uncontested lines SKU by SKU), where on the benchmark workload M two thirds
+of the lines are uncontested.
 """
 
 from __future__ import annotations
