@@ -237,7 +237,7 @@ def test_the_engine_first_runs_untimed_on_the_loops_lines_then_once_apart_on_eve
     assert len(m.engine_samples) == 2 and m.first_seconds not in m.engine_samples
 
 
-def test_threads_go_to_the_compiled_kernel_and_into_the_json(monkeypatch, tmp_path):
+def test_threads_go_to_the_engine_and_into_the_json(monkeypatch, tmp_path):
     import stockkit.engine
 
     asked = []
@@ -253,7 +253,7 @@ def test_threads_go_to_the_compiled_kernel_and_into_the_json(monkeypatch, tmp_pa
                               "--threads", "1", "--json", str(out)])
     assert code == 0 and asked and set(asked) == {1}
     assert json.loads(out.read_text())["machine"]["engine_threads"] == 1
-    assert "numba on 1 thread(s)" in stdout
+    assert "engine on 1 thread(s)" in stdout
 
 
 @pytest.mark.parametrize("threads", ["0", "-2", "two"])

@@ -373,7 +373,8 @@ def check_short_waves(topology: str, fill: Fill, kernel: str, *, warehouses: int
                                                (2**52, False), (2**52, True)])
 def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, order_scale: int, turn: bool,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    # chunks of a few lines (a group is never cut). Spread order numbers take the other
+    # chunks of a few lines (a group is never cut), laid out one after another or side by
+    # side. Spread order numbers take the other
     # ways of sorting and numbering: orders spread by 17 are numbered apart from the
     # sort keys; spread to 2**47, many cases take the path where (group, service) does not
     # pack into 62 bits but (group, service rank) does (as ten million lines in many
@@ -394,7 +395,10 @@ def test_intervals_lay_lines_out_in_chunks_of_whole_groups_exactly(chunk: int, o
             policy = policy_for("disjoint", policy)
             got = run(case, policy, "intervals")
             if got is not None:
-                assert_same(allocate_oracle(**case, policy=policy), got, (policy, chunk, seed))
+                want = allocate_oracle(**case, policy=policy)
+                assert_same(want, got, (policy, chunk, seed))
+                # chunks side by side, three at a time: the same result
+                assert_same(want, allocate_arrays(**case, policy=policy, kernel="intervals", threads=3))
 
 
 @pytest.mark.parametrize("turn", [False, True], ids=["shuffled", "in-turn"])

@@ -61,7 +61,7 @@ class Settings:
     ``engine_budget`` seconds), how many lines the per-line loop gets at most
     (``None``: all) and about how many seconds it may take per measure (``loop_budget``:
     fewer lines when a probe on 1,000 lines says it would take longer), how many single
-    orders the warm measure places (0: none), and the threads the compiled kernel may use
+    orders the warm measure places (0: none), and the threads the engine may use
     (``allocate_arrays(threads=...)``; ``None``: every core, at most 8)."""
 
     lines: int
@@ -159,7 +159,7 @@ class Run:
 
 def machine_info(bandwidth: float, threads: int | None = None) -> dict[str, Any]:
     """The machine and software a run measured: cores, CPU, numpy, Python, bandwidth, and
-    the threads the compiled kernel uses (``allocate_arrays(threads=threads)``)."""
+    the threads the engine uses (``allocate_arrays(threads=threads)``)."""
     from stockkit.engine.threads import thread_count
 
     cpu = platform.processor() or platform.machine()

@@ -28,7 +28,7 @@ def format_table(run: Run) -> str:
          f"{s.channels} channels, seed {s.seed}"),
         (f"machine: {m['cores']} cores, {m['cpu']}, numpy {m['numpy']}, "
          f"copy bandwidth {m['copy_bandwidth_bytes_per_second'] / 1e9:.1f} GB/s (read + write); "
-         f"numba on {m['engine_threads']} thread(s), numpy and the per-line loop on one"),
+         f"engine on {m['engine_threads']} thread(s) where it can, the per-line loop on one"),
         "",
     ]
     rows = [_COLUMNS] + [

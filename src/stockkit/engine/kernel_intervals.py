@@ -25,6 +25,7 @@ import numpy as np
 
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
+from stockkit.engine.threads import run_parts
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
 __all__ = ["CLASH_PROBE", "FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout",
@@ -324,7 +325,7 @@ class _SortedLines:
         return order_units(inp.line_order[perm])
 
 
-def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
+def allocate_intervals(inp: Inputs, rc: RouteClasses, threads: int = 1) -> AllocationArrays | None:
     """Allocate the lines of ``inp`` by intervals. The caller checked that this is exact:
     split allowed, no ship complete, and no SKU with lines of two conflicting route
     classes (see :func:`intervals_exact`).
@@ -333,8 +334,8 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
     nothing: :func:`whole_lines` or :func:`whole_units` first decides which units are
     filled, then the intervals are laid out over their lines alone (None when that takes
     more than :data:`WHOLE_ROUNDS` rounds, for the caller to use another kernel). Lines are
-    laid out in chunks of whole groups (:data:`CHUNK`), into per-line arrays that become
-    the result."""
+    laid out in chunks of whole groups (:data:`CHUNK`), ``threads`` chunks side by side
+    (numpy releases the GIL in its loops), into per-line arrays that become the result."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     n_groups = inp.n_skus * n_cls
@@ -372,15 +373,19 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
             return None
         q_take[refused] = 0
         del new_group, g_first, routed_g, free_g
-    failed_lines: list[np.ndarray] = []
-    failed_reasons: list[np.ndarray] = []
-
     filled = np.empty(n, np.int64)
     wh_in = np.empty(n, np.int32 if inp.n_warehouses < 2**31 else np.int64)
-    spans: list[tuple[np.ndarray, ...]] = []       # lines that take from several records
-    lo = 0
-    while lo < n:
-        hi = n if lo + CHUNK >= n else lines.group_end(lo + CHUNK - 1)
+    # chunks of whole groups, laid out side by side (each writes its own lines)
+    bounds = [0]
+    while bounds[-1] < n:
+        lo = bounds[-1]
+        bounds.append(n if lo + CHUNK >= n else lines.group_end(lo + CHUNK - 1))
+    chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
+
+    def lay_out(chunk: tuple[int, int]) -> tuple[tuple[np.ndarray, ...] | None, tuple[np.ndarray, np.ndarray] | None]:
+        """The chunk's lines into ``filled`` and ``wh_in``; (its lines that span several
+        records, its failed lines and their reasons), each None where there are none."""
+        lo, hi = chunk
         if whole:       # chunks start groups, so the whole wave's group starts serve
             perm, g, q = perm_all[lo:hi], g_all[lo:hi], q_take[lo:hi]
             starts = starts_all[np.searchsorted(starts_all, lo):np.searchsorted(starts_all, hi)] - lo
@@ -398,26 +403,35 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None
         wh_in[perm] = ent_wh[a]
         # most lines fit in one record; the few that span several are spread out below
         multi = np.flatnonzero(e > c_end[a])
-        if multi.size:
-            spans.append((perm[multi], s[multi], e[multi], a[multi]))
+        span = (perm[multi], s[multi], e[multi], a[multi]) if multi.size else None
+        failed = None
         if whole and by_order:
             # a failed order's lines: short when they could not be filled at its turn,
             # else failed with their order
             f = np.flatnonzero(~ok[lo:hi] & routed[lo:hi])
             short = short_at_turn(f, q_all[lo:hi], gt - d_start, g, unit[lo:hi])
             short &= ~inp.sku_backorder[g[f] // n_cls]
-            failed_lines.append(perm[f])
-            failed_reasons.append(np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
-        lo = hi
-    perm = g = None         # in the last form of _SortedLines these are views that hold its arrays
+            failed = (perm[f], np.where(short, Reason.SHORT, Reason.ORDER_INCOMPLETE).astype(np.uint8))
+        return span, failed
+
+    laid = []
+    for at in range(0, len(chunks), threads):
+        laid += run_parts(lay_out, chunks[at:at + threads])
+    # lines that take from several records, chunk by chunk
+    spans = [span for span, _ in laid if span is not None]
+    failed_lines = [f[0] for _, f in laid if f is not None]
+    failed_reasons = [f[1] for _, f in laid if f is not None]
+    # what the chunks read is let go of before the records are made (the lay-out's
+    # closure holds the names, so they are unbound rather than deleted)
+    laid = None
     if whole:
-        del g_all, q_all, q_take
+        g_all = q_all = q_take = None
     if by_order:
-        del ok, routed, unit
-    del lines
+        ok = routed = unit = None
+    lines = lay_out = None
 
     rec_line, rec_wh, rec_qty = _records(filled, wh_in, spans, stock)
-    del wh_in, spans
+    wh_in = spans = None
     unfilled = np.subtract(inp.line_quantity, filled, out=filled)
     reason = (unfilled > 0).view(np.uint8) * np.uint8(Reason.SHORT)       # else FILLED, 0
     no_route = (rc.route_len == 0)[rc.channel_class][inp.line_channel]
