@@ -368,6 +368,30 @@ def check_short_waves(topology: str, fill: Fill, kernel: str, *, warehouses: int
         assert_same(want, allocate_arrays(**case, policy=policy, kernel=kernel), (fill, seed))
 
 
+@pytest.mark.parametrize("fill", [Fill.PARTIAL, Fill.LINE])
+def test_event_passes_side_by_side_over_runs_of_whole_skus_are_exact(fill: Fill,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # overlapping channels: the event kernel, its pass cut into runs of SKUs that share no
+    # stock, two or three at once (small waves are cut here; they run whole by default)
+    from stockkit.engine import kernel_events
+
+    monkeypatch.setattr(kernel_events, "PARALLEL_FROM_LINES", 0)
+    for seed in range(30):
+        rng = np.random.default_rng([seed, 41])
+        case = random_case(rng, "overlapping", lines=int(rng.integers(0, 120)), skus=int(rng.integers(1, 7)),
+                           warehouses=int(rng.integers(2, 7)), channels=int(rng.integers(1, 4)),
+                           stock_scale=int(rng.integers(1, 4)), backorder_share=0.3)
+        policy = policy_for("overlapping", Policy(fill=fill))
+        want = allocate_oracle(**case, policy=policy)
+        for threads in (1, 2, 3):
+            try:
+                got = allocate_arrays(**case, policy=policy, kernel="events", threads=threads)
+            except InvalidArray as exc:
+                assert "exact only" in str(exc)
+                break
+            assert_same(want, got, (seed, threads))
+
+
 @pytest.mark.parametrize("chunk", [1, 3, 16])
 @pytest.mark.parametrize("order_scale, turn", [(1, False), (17, False), (2**47, False), (2**47, True),
                                                (2**52, False), (2**52, True)])

@@ -148,8 +148,8 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     bench.add_argument("--warm-orders", type=int, default=200, metavar="N",
                        help="single orders placed on a warm index per topology (0: none; default 200)")
     bench.add_argument("--threads", type=_at_least_one, metavar="N",
-                       help="threads the engine may use (the compiled loop, the intervals kernel; default: every core, "
-                       "at most 8)")
+                       help="threads the engine may use (the compiled loop, the intervals and event kernels; default: "
+                       "every core, at most 8)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON here")
     bench.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot here (needs matplotlib)")
     bench.add_argument("--quick", action="store_true",

@@ -172,8 +172,9 @@ def allocate_arrays(
 
     ``threads``: how many threads the engine may use on a large wave: the compiled loop
     (serving SKU by SKU, SKUs are split between them; order by order, only putting the
-    result in line order is) and the intervals kernel (chunks of whole SKUs laid out side
-    by side; the other numpy kernels use one). ``None``, the default, uses the cores this
+    result in line order is), the intervals kernel (chunks of whole SKUs laid out side by
+    side) and the event kernel with partial fill or fill per line (runs of whole SKUs side
+    by side); the others use one. ``None``, the default, uses the cores this
     process may run on, at most :data:`~stockkit.engine.threads.MAX_THREADS`; ``1`` keeps
     the work in the calling thread. The result is the same whatever the count.
 
@@ -218,7 +219,8 @@ def _apart_pays(inp: Inputs, rc: RouteClasses) -> bool:
 
 def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None, threads: int = 1) -> AllocationArrays:
     """Run the kernel ``kernel`` asks for on validated ``inp`` (``rc``: its route classes,
-    when known; ``threads``: what the compiled loop and the intervals kernel may use)."""
+    when known; ``threads``: what the compiled loop, the intervals and the event kernel may
+    use)."""
     chosen, rc = _choose(inp, kernel, rc)
     if chosen == "python":
         return allocate_python(inp)
@@ -234,7 +236,7 @@ def _allocate_checked(inp: Inputs, kernel: str, rc: RouteClasses | None = None, 
                 return result
     if chosen in ("intervals", "events"):
         assert rc is not None
-        result = allocate_intervals(inp, rc, threads) if chosen == "intervals" else allocate_events(inp, rc)
+        result = (allocate_intervals if chosen == "intervals" else allocate_events)(inp, rc, threads)
         if result is not None:
             return result
         # units decided one round after another: the compiled loop serves any wave well;

@@ -56,9 +56,14 @@ from stockkit.engine.kernel_intervals import (
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
+from stockkit.engine.threads import run_parts
 
-__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
+__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "PARALLEL_FROM_LINES", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
            "OrderDecisions", "Takes", "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
+
+#: partial fill or fill per line on waves of at least this many lines run in runs of
+#: whole SKUs side by side (fewer: one run)
+PARALLEL_FROM_LINES = 50_000
 
 #: a search for an event first reads every this many'th entry of the rows of cumulative
 #: demand (an array that stays in cache), then bisects the stride
@@ -380,12 +385,35 @@ def _first_over(table: np.ndarray, coarse_of: dict[int, np.ndarray], bits: np.nd
     return hi
 
 
-def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
+def _passes_side_by_side(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, cands: Candidates, n_cls: int,
+                         whole: np.ndarray | None, threads: int) -> Takes | None:
+    """:func:`event_pass` over every sorted line from the whole stock, in ``threads`` runs
+    of whole SKUs side by side (SKUs share no stock, and each run writes its own SKUs'
+    records); None when a run takes too many rounds."""
+    n = sku.shape[0]
+    stock = cands.stock.copy()
+    bounds = [0, *np.searchsorted(sku, sku[np.linspace(0, n, threads + 1).astype(np.int64)[1:-1]]).tolist(), n] \
+        if n >= PARALLEL_FROM_LINES and threads > 1 else [0, n]
+    parts = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo] or [(0, 0)]
+    passes = run_parts(lambda part: event_pass(sku[part[0]:part[1]], cls[part[0]:part[1]], qty[part[0]:part[1]], stock,
+                                               cands, n_cls, None if whole is None else whole[part[0]:part[1]]), parts)
+    if any(p is None for p in passes):
+        return None
+    if len(passes) == 1:
+        return passes[0]
+    return Takes(*(np.concatenate([p.pos + lo for p, (lo, _) in zip(passes, parts, strict=True)]),
+                   np.concatenate([p.ent for p in passes]), np.concatenate([p.units for p in passes]),
+                   np.concatenate([p.short for p in passes])))
+
+
+def allocate_events(inp: Inputs, rc: RouteClasses, threads: int = 1) -> AllocationArrays | None:
     """Allocate the lines of ``inp`` event by event (the caller checked
     :func:`events_apply`), or None when that would take too many rounds (see the module
     docstring), for the caller to use another kernel. With ``Fill.ORDER``,
     :func:`whole_orders` first decides which orders are filled, settling some of their
-    lines; one pass over the others then gives the rest of the records."""
+    lines; one pass over the others then gives the rest of the records. Otherwise the
+    pass runs in ``threads`` runs of whole SKUs side by side (waves of at least
+    :data:`PARALLEL_FROM_LINES` lines)."""
     n_cls = rc.route_wh.shape[0]
     perm, sku = _sort_lines(inp)
     # classes gathered as bytes: a fraction of the cache misses of eight
@@ -413,8 +441,7 @@ def allocate_events(inp: Inputs, rc: RouteClasses) -> AllocationArrays | None:
         takes = Takes(np.concatenate([settled.pos, rest[tail.pos]]), np.concatenate([settled.ent, tail.ent]),
                       np.concatenate([settled.units, tail.units]), short)
     else:
-        takes = event_pass(sku, cls, qty, cands.stock.copy(), cands, n_cls,
-                           whole=limited if fill is Fill.LINE else None)
+        takes = _passes_side_by_side(sku, cls, qty, cands, n_cls, limited if fill is Fill.LINE else None, threads)
     if takes is None:
         return None
     result = _result(inp, rc, perm, cls, ~limited, takes, cands)
