@@ -1,10 +1,12 @@
 """Running a kernel's parts side by side (stockkit.engine.threads): results in the parts'
 order, every part ended before an error is raised, a pool of its own in a forked child,
-and the default thread count."""
+the default thread count, and threads asking for the compiled loop first at once."""
 
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import threading
 import time
 
@@ -71,3 +73,42 @@ def test_a_forked_child_starts_a_pool_of_its_own() -> None:
 def test_the_default_is_the_cores_this_process_may_use_up_to_a_limit() -> None:
     assert thread_count(None) == min(available_cores(), MAX_THREADS) >= 1
     assert thread_count(3) == 3
+
+
+_FIRST_USE = """
+import threading, time
+import numba
+from stockkit.engine import kernel_numba
+
+real = numba.njit
+def slow_njit(*args, **kwargs):
+    decorate = real(*args, **kwargs)
+    def slowly(f):
+        time.sleep(0.01)            # widens the moment in which a second thread could enter
+        return decorate(f)
+    return slowly
+numba.njit = slow_njit
+got, errors = [], []
+def first_use():
+    try:
+        got.append(kernel_numba._jitted("_serve"))
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=first_use) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert not errors, errors
+assert len(got) == 4 and all(g is got[0] for g in got)
+"""
+
+
+def test_threads_using_the_compiled_loop_first_at_once_wrap_it_once() -> None:
+    # a fresh process, where nothing is compiled yet
+    from stockkit.engine import kernel_numba
+
+    if not kernel_numba.available():
+        pytest.skip("numba is not installed (the numba extra)")
+    done = subprocess.run([sys.executable, "-c", _FIRST_USE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr

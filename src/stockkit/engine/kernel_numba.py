@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -613,18 +614,22 @@ _HELPERS = ("_take", "_term")
 _LOOPS = ("_serve", "_filled", "_digit_counts", "_digit_starts", "_scattered", "_key_counts", "_packed_keys", "_slots",
           "_unpacked", "_gathered", "_spans", "_laid_out", "_moved_down", "_put_back")
 _compiled: dict[str, object] = {}
+_compiling = threading.Lock()
 
 
 def _jitted(name: str):
-    """The compiled ``name`` (a loop or a helper), compiling on first use."""
+    """The compiled ``name`` (a loop or a helper), compiling on first use (once, however
+    many threads ask at the same time)."""
     if not _compiled:
-        import numba
+        with _compiling:
+            if not _compiled:
+                import numba
 
-        jit = numba.njit(cache=True, nogil=True)
-        # the helpers first: a loop picks up whatever these names hold when it compiles
-        for helper in _HELPERS:
-            globals()[helper] = jit(globals()[helper])
-        _compiled.update({loop: jit(globals()[loop]) for loop in _LOOPS})
+                jit = numba.njit(cache=True, nogil=True)
+                # the helpers first: a loop picks up whatever these names hold when it compiles
+                for helper in _HELPERS:
+                    globals()[helper] = jit(globals()[helper])
+                _compiled.update({loop: jit(globals()[loop]) for loop in _LOOPS})
     return _compiled[name] if name in _compiled else globals()[name]
 
 
