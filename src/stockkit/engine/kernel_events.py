@@ -413,13 +413,18 @@ def allocate_events(inp: Inputs, rc: RouteClasses, threads: int = 1) -> Allocati
     :func:`whole_orders` first decides which orders are filled, settling some of their
     lines; one pass over the others then gives the rest of the records. Otherwise the
     pass runs in ``threads`` runs of whole SKUs side by side (waves of at least
-    :data:`PARALLEL_FROM_LINES` lines)."""
+    :data:`PARALLEL_FROM_LINES` lines); so do sorting the lines and listing the
+    candidates."""
     n_cls = rc.route_wh.shape[0]
-    perm, sku = _sort_lines(inp)
+    # sorting the lines and listing the candidates do not depend on each other
+    jobs = (lambda: _sort_lines(inp), lambda: candidates(inp, rc))
+    if threads > 1 and inp.line_order.shape[0] >= PARALLEL_FROM_LINES:
+        (perm, sku), cands = run_parts(lambda job: job(), jobs)
+    else:
+        (perm, sku), cands = (job() for job in jobs)
     # classes gathered as bytes: a fraction of the cache misses of eight
     cls = rc.channel_class.astype(np.int8)[inp.line_channel][perm].astype(np.int64)
     qty = inp.line_quantity[perm]
-    cands = candidates(inp, rc)
     limited = ~inp.sku_backorder[sku]
     fill = inp.policy.fill
     if fill is Fill.ORDER:
