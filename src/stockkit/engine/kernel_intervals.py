@@ -335,13 +335,19 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, threads: int = 1) -> Alloc
     filled, then the intervals are laid out over their lines alone (None when that takes
     more than :data:`WHOLE_ROUNDS` rounds, for the caller to use another kernel). Lines are
     laid out in chunks of whole groups (:data:`CHUNK`), ``threads`` chunks side by side
-    (numpy releases the GIL in its loops), into per-line arrays that become the result."""
+    (numpy releases the GIL in its loops), into per-line arrays that become the result;
+    on waves of two chunks or more, grouping the stock and sorting the lines run side by
+    side first."""
     n = inp.line_order.shape[0]
     n_cls = rc.route_wh.shape[0]
     n_groups = inp.n_skus * n_cls
-    stock = _group_stock(inp, rc)
-    # the service keys live only while it sorts, or become its service order
-    lines = _SortedLines(inp, rc, n_groups)
+    # the stock by group and the lines sorted (the service keys live only while they sort,
+    # or become the service order) do not depend on each other
+    jobs = (lambda: _group_stock(inp, rc), lambda: _SortedLines(inp, rc, n_groups))
+    if threads > 1 and n >= 2 * CHUNK:
+        stock, lines = run_parts(lambda job: job(), jobs)
+    else:
+        stock, lines = (job() for job in jobs)
     c_end, ent_wh = stock.c_end, stock.ent_wh
 
     whole = inp.policy.fill is not Fill.PARTIAL
