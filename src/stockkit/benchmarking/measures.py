@@ -306,10 +306,15 @@ def _oracle() -> Callable[..., Any]:
 
 def _timed(call: Callable[[], Any], repeats: int, budget: float = math.inf) -> tuple[Any, list[float]]:
     """The last result of ``call`` and the duration of each of ``repeats`` calls (fewer,
-    at least one, once they have taken ``budget`` seconds)."""
+    at least one, once they have taken ``budget`` seconds). Each result is let go of
+    before the next call, as a process placing wave after wave would: a call made while
+    the last one's arrays are still held lands on memory the process has not used
+    before, which the system must fault in (on a virtual machine whose host backs memory
+    on first touch, up to twice the engine's time)."""
     samples: list[float] = []
     result = None
     while len(samples) < max(repeats, 1) and sum(samples) < budget:
+        result = None
         start = time.perf_counter()
         result = call()
         samples.append(time.perf_counter() - start)
