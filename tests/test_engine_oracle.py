@@ -390,6 +390,9 @@ def test_event_passes_side_by_side_over_runs_of_whole_skus_are_exact(fill: Fill,
                 assert "exact only" in str(exc)
                 break
             assert_same(want, got, (seed, threads))
+    empty = random_case(np.random.default_rng(0), "overlapping", lines=0, skus=3, warehouses=4, channels=2)
+    assert_same(allocate_oracle(**empty, policy=policy), allocate_arrays(**empty, policy=policy, kernel="events",
+                                                                        threads=3))
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 16])

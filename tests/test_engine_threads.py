@@ -112,3 +112,50 @@ def test_threads_using_the_compiled_loop_first_at_once_wrap_it_once() -> None:
         pytest.skip("numba is not installed (the numba extra)")
     done = subprocess.run([sys.executable, "-c", _FIRST_USE], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_parts_the_pool_no_longer_takes_run_in_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # once the interpreter shuts down, an executor refuses new work
+    class Closed:
+        def submit(self, *args, **kwargs):
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(threads, "_executor", lambda: Closed())
+    names: dict[int, str] = {}
+
+    def part(k: int) -> int:
+        names[k] = threading.current_thread().name
+        return k + 10
+
+    assert run_parts(part, range(3)) == [10, 11, 12]
+    assert set(names.values()) == {threading.current_thread().name}
+
+
+_AT_EXIT = """
+import atexit
+import numpy as np
+from stockkit.engine import allocate_arrays
+
+# two channels ranking two warehouses the other way round: the event kernel, whose pass
+# is cut into runs of SKUs on a wave this large
+n, skus = 60_000, 50
+case = dict(line_order=np.arange(n), line_sku=np.arange(n) % skus, line_quantity=np.ones(n, np.int64),
+            line_channel=np.arange(n) % 2, stock_warehouse=np.repeat([0, 1], skus),
+            stock_sku=np.tile(np.arange(skus), 2), stock_available=np.full(2 * skus, 300),
+            link_channel=np.array([0, 0, 1, 1]), link_warehouse=np.array([0, 1, 0, 1]),
+            link_priority=np.array([0, 1, 1, 0]))
+
+@atexit.register
+def at_exit():
+    result = allocate_arrays(**case, kernel="events", threads=2)
+    print("unfilled", int(result.line_unfilled.sum()))
+"""
+
+
+def test_an_allocation_made_while_the_interpreter_exits_still_runs() -> None:
+    done = subprocess.run([sys.executable, "-c", _AT_EXIT], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "unfilled 30000" in done.stdout, done.stderr
+
+
+def test_a_thread_count_above_the_pools_counts_as_the_pools() -> None:
+    assert thread_count(10_000) == threads.POOL_THREADS

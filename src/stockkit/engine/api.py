@@ -176,7 +176,9 @@ def allocate_arrays(
     side) and the event kernel with partial fill or fill per line (runs of whole SKUs side
     by side); the others use one. ``None``, the default, uses the cores this
     process may run on, at most :data:`~stockkit.engine.threads.MAX_THREADS`; ``1`` keeps
-    the work in the calling thread. The result is the same whatever the count.
+    the work in the calling thread; more than
+    :data:`~stockkit.engine.threads.POOL_THREADS` count as that many. The result is the
+    same whatever the count.
 
     >>> import numpy as np
     >>> r = allocate_arrays(

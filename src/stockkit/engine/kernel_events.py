@@ -393,7 +393,7 @@ def _passes_side_by_side(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, cand
     n = sku.shape[0]
     stock = cands.stock.copy()
     bounds = [0, *np.searchsorted(sku, sku[np.linspace(0, n, threads + 1).astype(np.int64)[1:-1]]).tolist(), n] \
-        if n >= PARALLEL_FROM_LINES and threads > 1 else [0, n]
+        if n >= max(PARALLEL_FROM_LINES, 1) and threads > 1 else [0, n]
     parts = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo] or [(0, 0)]
     passes = run_parts(lambda part: event_pass(sku[part[0]:part[1]], cls[part[0]:part[1]], qty[part[0]:part[1]], stock,
                                                cands, n_cls, None if whole is None else whole[part[0]:part[1]]), parts)

@@ -716,6 +716,7 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.n
         if min(counts) >= 0:
             break
         scale *= 2
+    serve = None    # and with it the copy of the stock it served from
     count = sum(counts)
     # each part's records follow the parts' before it (moved down one part after another:
     # a part's new place may overlap the old place of the one before)

@@ -14,10 +14,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["MAX_THREADS", "available_cores", "run_parts", "thread_count"]
+__all__ = ["MAX_THREADS", "POOL_THREADS", "available_cores", "run_parts", "thread_count"]
 
 #: the most threads :func:`thread_count` gives by default, whatever the cores
 MAX_THREADS = 8
+
+#: the most threads :func:`thread_count` gives when asked for more (the pool's size)
+POOL_THREADS = 4 * MAX_THREADS
 
 _P = TypeVar("_P")
 _R = TypeVar("_R")
@@ -36,9 +39,10 @@ def available_cores() -> int:
 
 
 def thread_count(threads: int | None) -> int:
-    """The threads a kernel uses when asked for ``threads``: that many, or with ``None``
-    the cores this process may run on, at most :data:`MAX_THREADS`."""
-    return min(available_cores(), MAX_THREADS) if threads is None else threads
+    """The threads a kernel uses when asked for ``threads``: that many, at most
+    :data:`POOL_THREADS`, or with ``None`` the cores this process may run on, at most
+    :data:`MAX_THREADS`."""
+    return min(available_cores(), MAX_THREADS) if threads is None else min(threads, POOL_THREADS)
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -46,7 +50,7 @@ def _executor() -> ThreadPoolExecutor:
     with _lock:
         if _pool is None or _pool_pid != os.getpid():
             # threads are started as parts need them, and kept for the next call
-            _pool = ThreadPoolExecutor(max_workers=4 * MAX_THREADS, thread_name_prefix="stockkit-engine")
+            _pool = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="stockkit-engine")
             _pool_pid = os.getpid()
         return _pool
 
@@ -55,13 +59,20 @@ def run_parts(call: Callable[[_P], _R], parts: Sequence[_P]) -> list[_R]:
     """``[call(p) for p in parts]``, the parts side by side: the first in the calling
     thread, the others in the pool's. Every part has ended when this returns or raises
     (the parts write into shared arrays); an exception of a part is raised, the first
-    part's first."""
+    part's first. Where the pool takes no more work (the interpreter is shutting down),
+    the parts it did not take run one after another in the calling thread."""
     if len(parts) <= 1:
         return [call(p) for p in parts]
-    futures: list[Future[_R]] = [_executor().submit(call, p) for p in parts[1:]]
+    futures: list[Future[_R]] = []
+    try:
+        for p in parts[1:]:
+            futures.append(_executor().submit(call, p))
+    except RuntimeError:        # "cannot schedule new futures after interpreter shutdown"
+        pass
     try:
         first = call(parts[0])
+        inline = [call(p) for p in parts[1 + len(futures):]]
     finally:
         for f in futures:
             f.exception()       # waits
-    return [first, *(f.result() for f in futures)]
+    return [first, *(f.result() for f in futures), *inline]
