@@ -256,12 +256,14 @@ def test_threads_go_to_the_engine_and_into_the_json(monkeypatch, tmp_path):
     assert "engine on 1 thread(s)" in stdout
 
 
-@pytest.mark.parametrize("threads", ["0", "-2", "two"])
-def test_a_thread_count_below_one_is_refused(threads, capsys):
+@pytest.mark.parametrize(("threads", "message"), [("0", "expected at least 1, got 0"),
+                                                  ("-2", "expected at least 1, got -2"),
+                                                  ("two", "expected a whole number, got 'two'")])
+def test_a_thread_count_below_one_is_refused(threads, message, capsys):
     with pytest.raises(SystemExit) as raised:
         main(["bench", "--quick", "--threads", threads])
     assert raised.value.code == 2
-    assert "expected a whole number of at least 1" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_each_engine_result_is_let_go_before_the_next_call():

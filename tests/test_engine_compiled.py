@@ -11,6 +11,7 @@ from test_engine_oracle import assert_same
 
 from stockkit.engine import Fill, Policy, RouteOrder, ShipComplete, allocate_arrays
 from stockkit.engine import kernel_numba
+from stockkit.engine import threads as engine_threads
 from stockkit.engine.inputs import check_inputs
 from stockkit.testing.allocation_oracle import allocate_oracle
 
@@ -108,7 +109,7 @@ def test_bucketing_keeps_each_keys_items_in_their_order(n_keys: int, threads: in
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # one count per key while the keys are few, digit by digit (a radix sort) beyond;
     # in chunks side by side, each chunk's items of a key after the chunk before's
-    monkeypatch.setattr(kernel_numba, "THREADS_FROM_LINES", 0)
+    monkeypatch.setattr(engine_threads, "PARALLEL_FROM_LINES", 0)
     rng = np.random.default_rng(n_keys)
     keys = rng.integers(0, n_keys, 5_000)
     keys[:50] = n_keys - 1
@@ -133,7 +134,7 @@ def test_threads_split_the_work_and_give_the_same_result(topology: str, policy: 
     # SKU by SKU, runs of SKUs are served side by side; order by order only the result is
     # put back in line order in chunks; either way the result is the sequential one
     # (small waves are cut into chunks here; they run on one thread by default)
-    monkeypatch.setattr(kernel_numba, "THREADS_FROM_LINES", 0)
+    monkeypatch.setattr(engine_threads, "PARALLEL_FROM_LINES", 0)
     rng = np.random.default_rng(17)
     for case in (random_case(rng, topology, lines=300, skus=9, warehouses=6, channels=3, backorder_share=0.3),
                  in_turn(random_case(rng, topology, lines=300, skus=9, warehouses=6, channels=3))):
@@ -147,7 +148,7 @@ def test_a_part_that_runs_out_of_room_is_served_again_with_the_others(monkeypatc
     # the first run of SKUs gives a record a line; in the second every line takes a unit
     # from each of 40 warehouses: that part's records overflow their first guess of room
     # many times over, and the whole wave is served again with more
-    monkeypatch.setattr(kernel_numba, "THREADS_FROM_LINES", 0)
+    monkeypatch.setattr(engine_threads, "PARALLEL_FROM_LINES", 0)
     w, spread = 40, 1_000
     sku = np.concatenate([np.zeros(spread, np.int64), np.arange(1, spread + 1)])
     case = {

@@ -373,9 +373,9 @@ def test_event_passes_side_by_side_over_runs_of_whole_skus_are_exact(fill: Fill,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # overlapping channels: the event kernel, its pass cut into runs of SKUs that share no
     # stock, two or three at once (small waves are cut here; they run whole by default)
-    from stockkit.engine import kernel_events
+    from stockkit.engine import threads as engine_threads
 
-    monkeypatch.setattr(kernel_events, "PARALLEL_FROM_LINES", 0)
+    monkeypatch.setattr(engine_threads, "PARALLEL_FROM_LINES", 0)
     for seed in range(30):
         rng = np.random.default_rng([seed, 41])
         case = random_case(rng, "overlapping", lines=int(rng.integers(0, 120)), skus=int(rng.integers(1, 7)),

@@ -159,3 +159,27 @@ def test_an_allocation_made_while_the_interpreter_exits_still_runs() -> None:
 
 def test_a_thread_count_above_the_pools_counts_as_the_pools() -> None:
     assert thread_count(10_000) == threads.POOL_THREADS
+
+
+def test_waves_are_cut_into_nearly_equal_runs_from_the_parallel_threshold_on() -> None:
+    big = threads.PARALLEL_FROM_LINES
+    assert threads.chunks(big - 1, 4) == [(0, big - 1)]
+    runs = threads.chunks(big + 3, 4)
+    assert len(runs) == 4 and runs[0][0] == 0 and runs[-1][1] == big + 3
+    assert all(a[1] == b[0] for a, b in zip(runs[:-1], runs[1:], strict=True))
+    assert max(hi - lo for lo, hi in runs) - min(hi - lo for lo, hi in runs) <= 1
+    assert threads.chunks(0, 4) == [(0, 0)]
+
+
+def test_calls_run_side_by_side_only_when_asked() -> None:
+    names: list[str] = []
+
+    def call() -> str:
+        names.append(threading.current_thread().name)
+        return "done"
+
+    assert threads.run_calls([call, call], side_by_side=False) == ["done", "done"]
+    assert set(names) == {threading.current_thread().name}
+    names.clear()
+    assert threads.run_calls([call, call]) == ["done", "done"]
+    assert any(name.startswith("stockkit-engine") for name in names)

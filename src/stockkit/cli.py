@@ -147,7 +147,7 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help="fewer loop lines when a probe says the loop would take longer (default: 10)")
     bench.add_argument("--warm-orders", type=int, default=200, metavar="N",
                        help="single orders placed on a warm index per topology (0: none; default 200)")
-    bench.add_argument("--threads", type=_at_least_one, metavar="N",
+    bench.add_argument("--threads", type=_positive_int, metavar="N",
                        help="threads the engine may use (the compiled loop, the intervals and event kernels; default: "
                        "every core, at most 8)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON here")
@@ -155,16 +155,6 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     bench.add_argument("--quick", action="store_true",
                        help="a smoke run of a few seconds: size XS, 1 repeat, the loop on every line, at most 20 warm orders")
     bench.set_defaults(handler=_run_bench)
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
 
 
 def _choices(allowed: Sequence[str]):  # type: ignore[no-untyped-def]

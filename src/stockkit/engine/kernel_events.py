@@ -56,14 +56,10 @@ from stockkit.engine.kernel_intervals import (
 )
 from stockkit.engine.policy import AllocationArrays, Fill, Reason, RouteOrder, ShipComplete
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
-from stockkit.engine.threads import run_parts
+from stockkit.engine.threads import PARALLEL_FROM_LINES, chunks, run_calls, run_parts
 
-__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "PARALLEL_FROM_LINES", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
+__all__ = ["MAX_CLASSES", "ORDER_ROUNDS", "ORDER_WORK", "ROUNDS_PER_RECORD", "SHARED_COLUMNS", "STRIDE", "Candidates",
            "OrderDecisions", "Takes", "allocate_events", "candidates", "event_pass", "events_apply", "whole_orders"]
-
-#: partial fill or fill per line on waves of at least this many lines run in runs of
-#: whole SKUs side by side (fewer: one run)
-PARALLEL_FROM_LINES = 50_000
 
 #: a search for an event first reads every this many'th entry of the rows of cumulative
 #: demand (an array that stays in cache), then bisects the stride
@@ -392,8 +388,8 @@ def _passes_side_by_side(sku: np.ndarray, cls: np.ndarray, qty: np.ndarray, cand
     records); None when a run takes too many rounds."""
     n = sku.shape[0]
     stock = cands.stock.copy()
-    bounds = [0, *np.searchsorted(sku, sku[np.linspace(0, n, threads + 1).astype(np.int64)[1:-1]]).tolist(), n] \
-        if n >= max(PARALLEL_FROM_LINES, 1) and threads > 1 else [0, n]
+    # each chunk's first line moved back to the first line of its SKU
+    bounds = [0, *np.searchsorted(sku, sku[[lo for lo, _ in chunks(n, threads)[1:]]]).tolist(), n]
     parts = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo] or [(0, 0)]
     passes = run_parts(lambda part: event_pass(sku[part[0]:part[1]], cls[part[0]:part[1]], qty[part[0]:part[1]], stock,
                                                cands, n_cls, None if whole is None else whole[part[0]:part[1]]), parts)
@@ -413,15 +409,12 @@ def allocate_events(inp: Inputs, rc: RouteClasses, threads: int = 1) -> Allocati
     :func:`whole_orders` first decides which orders are filled, settling some of their
     lines; one pass over the others then gives the rest of the records. Otherwise the
     pass runs in ``threads`` runs of whole SKUs side by side (waves of at least
-    :data:`PARALLEL_FROM_LINES` lines); so do sorting the lines and listing the
-    candidates."""
+    :data:`~stockkit.engine.threads.PARALLEL_FROM_LINES` lines); so do sorting the lines
+    and listing the candidates."""
     n_cls = rc.route_wh.shape[0]
     # sorting the lines and listing the candidates do not depend on each other
-    jobs = (lambda: _sort_lines(inp), lambda: candidates(inp, rc))
-    if threads > 1 and inp.line_order.shape[0] >= PARALLEL_FROM_LINES:
-        (perm, sku), cands = run_parts(lambda job: job(), jobs)
-    else:
-        (perm, sku), cands = (job() for job in jobs)
+    (perm, sku), cands = run_calls((lambda: _sort_lines(inp), lambda: candidates(inp, rc)),
+                                   threads > 1 and inp.line_order.shape[0] >= PARALLEL_FROM_LINES)
     # classes gathered as bytes: a fraction of the cache misses of eight
     cls = rc.channel_class.astype(np.int8)[inp.line_channel][perm].astype(np.int64)
     qty = inp.line_quantity[perm]

@@ -25,7 +25,7 @@ import numpy as np
 
 from stockkit.engine.inputs import Inputs
 from stockkit.engine.policy import AllocationArrays, Fill, Reason
-from stockkit.engine.threads import run_parts
+from stockkit.engine.threads import run_calls, run_parts
 from stockkit.engine.ragged import cumsum_in_runs, expand, run_starts, runs
 
 __all__ = ["CLASH_PROBE", "FEW_PRIORITIES", "PACK_BITS", "PAIR_TABLE", "RouteClasses", "ServiceLayout",
@@ -343,11 +343,8 @@ def allocate_intervals(inp: Inputs, rc: RouteClasses, threads: int = 1) -> Alloc
     n_groups = inp.n_skus * n_cls
     # the stock by group and the lines sorted (the service keys live only while they sort,
     # or become the service order) do not depend on each other
-    jobs = (lambda: _group_stock(inp, rc), lambda: _SortedLines(inp, rc, n_groups))
-    if threads > 1 and n >= 2 * CHUNK:
-        stock, lines = run_parts(lambda job: job(), jobs)
-    else:
-        stock, lines = (job() for job in jobs)
+    stock, lines = run_calls((lambda: _group_stock(inp, rc), lambda: _SortedLines(inp, rc, n_groups)),
+                             threads > 1 and n >= 2 * CHUNK)
     c_end, ent_wh = stock.c_end, stock.ent_wh
 
     whole = inp.policy.fill is not Fill.PARTIAL

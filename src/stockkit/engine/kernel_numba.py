@@ -29,7 +29,7 @@ from stockkit.engine.inputs import Inputs
 from stockkit.engine.kernel_intervals import RouteClasses, priority_span, service_order_given
 from stockkit.engine.policy import AllocationArrays, Fill, Policy, RouteOrder, ShipComplete
 from stockkit.engine.problem import Problem, nearest_first
-from stockkit.engine.threads import run_parts
+from stockkit.engine.threads import chunks, run_parts
 
 __all__ = ["allocate_by_sku", "allocate_compiled", "available", "by_sku_applies"]
 
@@ -176,14 +176,14 @@ def _counting_sort(keys: np.ndarray, n_keys: int, order: np.ndarray, ordered: bo
     four rows of one int64 per item; the sorted items are left in row ``home`` (0 or 2,
     returned) and their keys in row ``home + 1``; the other two rows are free. ``keys``
     may be row 1 itself when ``ordered`` is False. Each pass runs in ``threads`` chunks
-    of items (one below :data:`THREADS_FROM_LINES` items)."""
+    of items (one below :data:`~stockkit.engine.threads.PARALLEL_FROM_LINES` items)."""
     n = order.shape[0] if ordered else keys.shape[0]
-    chunks = _chunks(n, threads)
+    cut = chunks(n, threads)
     nothing = np.zeros(0, np.int64)
     in_place = not ordered and n > 0 and keys.ctypes.data == work[1].ctypes.data
     filled = _jitted("_filled")
     run_parts(lambda c: filled(order[c[0]:c[1]] if ordered else nothing, c[0], nothing if in_place else keys,
-                               work[0][c[0]:c[1]], work[1][c[0]:c[1]]), chunks)
+                               work[0][c[0]:c[1]], work[1][c[0]:c[1]]), cut)
     bits = _key_bits(n_keys)
     low = (1 << bits) - 1
     passes = 1 if n_keys <= COUNTING_KEYS else (bits + RADIX_BITS - 1) // RADIX_BITS
@@ -196,11 +196,11 @@ def _counting_sort(keys: np.ndarray, n_keys: int, order: np.ndarray, ordered: bo
     for p in range(passes):
         shift = p * digit
         items, k, moved_items, moved_k = work[home], work[home + 1], work[2 - home], work[3 - home]
-        counts = np.zeros((len(chunks), mask + 2), np.int64)
-        run_parts(lambda c: count(k[chunks[c][0]:chunks[c][1]], low, shift, mask, counts[c]), range(len(chunks)))
+        counts = np.zeros((len(cut), mask + 2), np.int64)
+        run_parts(lambda c: count(k[cut[c][0]:cut[c][1]], low, shift, mask, counts[c]), range(len(cut)))
         starts(counts, ptr)
-        run_parts(lambda c: scatter(items[chunks[c][0]:chunks[c][1]], k[chunks[c][0]:chunks[c][1]], low, shift, mask,
-                                    counts[c], moved_items, moved_k), range(len(chunks)))
+        run_parts(lambda c: scatter(items[cut[c][0]:cut[c][1]], k[cut[c][0]:cut[c][1]], low, shift, mask,
+                                    counts[c], moved_items, moved_k), range(len(cut)))
         home = 2 - home
     if passes == 1:
         return ptr[:n_keys + 1], home
@@ -224,7 +224,7 @@ def _bucket(seq: np.ndarray, prio: np.ndarray, low: int, n_prio: int, line_sku: 
     from input order (no ``seq``) and a line's quantity and class fit above its sort key
     in 63 bits, they ride along through the sort instead."""
     n = line_sku.shape[0]
-    chunks = _chunks(n, threads)
+    cut = chunks(n, threads)
     n_keys = n_skus * n_prio
     bits = _key_bits(n_keys)
     n_cls = int(channel_class.max()) + 1 if channel_class.shape[0] > 0 else 1
@@ -234,7 +234,7 @@ def _bucket(seq: np.ndarray, prio: np.ndarray, low: int, n_prio: int, line_sku: 
         key = line_work[1]
         pack = _jitted("_packed_keys")
         run_parts(lambda c: pack(line_sku[c[0]:c[1]], prio[c[0]:c[1]], low, n_prio, line_qty[c[0]:c[1]],
-                                 line_channel[c[0]:c[1]], channel_class, bits, cls_bits, key[c[0]:c[1]]), chunks)
+                                 line_channel[c[0]:c[1]], channel_class, bits, cls_bits, key[c[0]:c[1]]), cut)
     elif prio.shape[0] > 0:
         key = line_sku * n_prio + (prio - low)
     else:
@@ -246,18 +246,18 @@ def _bucket(seq: np.ndarray, prio: np.ndarray, low: int, n_prio: int, line_sku: 
     # missing the cache would stall the line's whole work), one array a pass: a pass
     # moving one array keeps many loads in flight, one moving several does not
     slots = _jitted("_slots")
-    run_parts(lambda c: slots(lines[c[0]:c[1]], c[0], slot_of), chunks)
+    run_parts(lambda c: slots(lines[c[0]:c[1]], c[0], slot_of), cut)
     gather = _jitted("_gathered")
     if packed:
         unpack = _jitted("_unpacked")
-        run_parts(lambda c: unpack(bits, cls_bits, qty[c[0]:c[1]], cls[c[0]:c[1]]), chunks)
+        run_parts(lambda c: unpack(bits, cls_bits, qty[c[0]:c[1]], cls[c[0]:c[1]]), cut)
     else:
         for values, at, out in ((line_qty, lines, qty), (line_channel, lines, cls), (channel_class, cls, cls)):
-            run_parts(lambda c: gather(values, at[c[0]:c[1]], out[c[0]:c[1]]), chunks)  # noqa: B023
+            run_parts(lambda c: gather(values, at[c[0]:c[1]], out[c[0]:c[1]]), cut)  # noqa: B023
     rec_ptr, rec_home = _counting_sort(rec_sku, n_skus, held, True, rec_work, threads)
     recs = rec_work[rec_home]
     rec_wh_sorted = rec_work[1 + rec_home]
-    run_parts(lambda c: gather(rec_wh, recs[c[0]:c[1]], rec_wh_sorted[c[0]:c[1]]), _chunks(held.size, threads))
+    run_parts(lambda c: gather(rec_wh, recs[c[0]:c[1]], rec_wh_sorted[c[0]:c[1]]), chunks(held.size, threads))
     return ptr[::n_prio].copy(), lines, slot_of, qty, cls, rec_ptr, recs, rec_wh_sorted
 
 
@@ -673,18 +673,6 @@ def _geometry(lat: np.ndarray, lon: np.ndarray, wh_lat: np.ndarray, wh_lon: np.n
 #: :func:`_serve`, whose lines are the slots ``t_lo`` to ``t_hi - 1``
 Part = tuple[int, int, int, int]
 
-#: waves of fewer lines are served and put back in line order by one thread: handing a
-#: part to another costs tens of microseconds, more than it saves below this
-THREADS_FROM_LINES = 50_000
-
-
-def _chunks(n: int, threads: int) -> list[tuple[int, int]]:
-    """``n`` items cut into ``threads`` runs of nearly equal length (one run below
-    :data:`THREADS_FROM_LINES`)."""
-    bounds = np.linspace(0, n, max(threads, 1) + 1 if n >= THREADS_FROM_LINES else 2).astype(np.int64).tolist()
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
 def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.ndarray | None, n_candidates: int,
             attempt: Callable[[], Callable[..., int]], parts: list[Part], threads: int) -> AllocationArrays:
     """The result of serving ``parts`` side by side, in line order. ``attempt()`` gives a
@@ -731,27 +719,27 @@ def _served(slot_of: np.ndarray, first: np.ndarray, end: np.ndarray, spare: np.n
     result = AllocationArrays(*(buffers.empty(count) for _ in range(3)), buffers.empty(count, np.bool_),
                               buffers.empty(n), buffers.empty(n, np.uint8))
     at = spare[:count] if spare is not None and count <= spare.size else buffers.empty(count)
-    lines = _chunks(n, threads)
+    # per chunk: its lines (and slots), then its records in line order and by slot
+    lines = [slice(lo, hi) for lo, hi in chunks(n, threads)]
     spans = _jitted("_spans")
-    per_chunk = run_parts(lambda c: spans(slot_of[c[0]:c[1]], first_of, first[c[0]:c[1]], end[c[0]:c[1]]), lines)
-    ds = np.cumsum([0, *per_chunk]).tolist()
-    records = np.linspace(0, count, len(lines) + 1).astype(np.int64).tolist()
+    ds = np.cumsum([0, *run_parts(lambda i: spans(slot_of[i], first_of, first[i], end[i]), lines)]).tolist()
+    ordered = [slice(lo, hi) for lo, hi in zip(ds[:-1], ds[1:], strict=True)]
+    cuts = np.linspace(0, count, len(lines) + 1).astype(np.int64).tolist()
+    by_slot = [slice(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
     laid_out = _jitted("_laid_out")
-    run_parts(lambda k: laid_out(first[lines[k][0]:lines[k][1]], end[lines[k][0]:lines[k][1]], lines[k][0],
-                                 result.record_line[ds[k]:ds[k + 1]], at[ds[k]:ds[k + 1]],
-                                 out[0][records[k]:records[k + 1]], out[2][records[k]:records[k + 1]],
-                                 unfilled[lines[k][0]:lines[k][1]], reason[lines[k][0]:lines[k][1]]),
-              range(len(lines)))
+    run_parts(lambda k: laid_out(first[lines[k]], end[lines[k]], lines[k].start, result.record_line[ordered[k]],
+                                 at[ordered[k]], out[0][by_slot[k]], out[2][by_slot[k]], unfilled[lines[k]],
+                                 reason[lines[k]]), range(len(lines)))
     put_back = _jitted("_put_back")
-    run_parts(lambda k: put_back(out[0], out[1], unfilled, slot_of[lines[k][0]:lines[k][1]], at[ds[k]:ds[k + 1]],
-                                 *(a[ds[k]:ds[k + 1]] for a in result[1:4]),
-                                 *(a[lines[k][0]:lines[k][1]] for a in result[4:])), range(len(lines)))
+    run_parts(lambda k: put_back(out[0], out[1], unfilled, slot_of[lines[k]], at[ordered[k]],
+                                 *(a[ordered[k]] for a in result[1:4]), *(a[lines[k]] for a in result[4:])),
+              range(len(lines)))
     return result
 
 
 def allocate_by_sku(inp: Inputs, rc: RouteClasses, threads: int = 1) -> AllocationArrays:
     """Serve ``inp`` SKU by SKU (``rc``: its route classes); only where
-    :func:`by_sku_applies`. Waves of at least :data:`THREADS_FROM_LINES` lines are served
+    :func:`by_sku_applies`. Waves of at least :data:`~stockkit.engine.threads.PARALLEL_FROM_LINES` lines are served
     in ``threads`` parts side by side, each a run of SKUs with about as many lines (SKUs
     share no stock here), and put back in line order likewise."""
     n = inp.line_order.shape[0]
@@ -786,7 +774,7 @@ def allocate_by_sku(inp: Inputs, rc: RouteClasses, threads: int = 1) -> Allocati
     in_sku_order = np.arange(recs.size)
     route_first = rc.route_wh[:, 0].copy()
     # runs of whole SKUs, each about as many lines as a chunk of the put-back
-    sku_bounds = np.searchsorted(line_ptr, [lo for lo, _ in _chunks(n, threads)] + [n]).tolist()
+    sku_bounds = np.searchsorted(line_ptr, [lo for lo, _ in chunks(n, threads)] + [n]).tolist()
     sku_bounds[-1] = line_ptr.shape[0] - 1
     parts = [(g_lo, g_hi, int(line_ptr[g_lo]), int(line_ptr[g_hi]))
              for g_lo, g_hi in zip(sku_bounds[:-1], sku_bounds[1:], strict=True)]

@@ -1,7 +1,7 @@
-"""Running independent parts of a compiled kernel on several cores: :func:`run_parts`.
+"""Running independent parts of a kernel on several cores: :func:`run_parts`.
 
-The compiled loops release the GIL (numba's ``nogil``), so Python threads run them side by
-side. One pool of threads serves every call of the process; the calling thread runs the
+The compiled loops release the GIL (numba's ``nogil``), and numpy does in its own loops,
+so Python threads run them side by side. One pool of threads serves every call of the process; the calling thread runs the
 first part itself. A process forked from one that used the pool starts a pool of its own
 (threads do not survive a fork).
 """
@@ -14,13 +14,20 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["MAX_THREADS", "POOL_THREADS", "available_cores", "run_parts", "thread_count"]
+import numpy as np
+
+__all__ = ["MAX_THREADS", "PARALLEL_FROM_LINES", "POOL_THREADS", "available_cores", "chunks", "run_calls", "run_parts",
+           "thread_count"]
 
 #: the most threads :func:`thread_count` gives by default, whatever the cores
 MAX_THREADS = 8
 
 #: the most threads :func:`thread_count` gives when asked for more (the pool's size)
 POOL_THREADS = 4 * MAX_THREADS
+
+#: waves of fewer lines run in one thread: handing a part to another costs tens of
+#: microseconds, more than it saves below this
+PARALLEL_FROM_LINES = 50_000
 
 _P = TypeVar("_P")
 _R = TypeVar("_R")
@@ -76,3 +83,16 @@ def run_parts(call: Callable[[_P], _R], parts: Sequence[_P]) -> list[_R]:
         for f in futures:
             f.exception()       # waits
     return [first, *(f.result() for f in futures), *inline]
+
+
+def run_calls(calls: Sequence[Callable[[], _R]], side_by_side: bool = True) -> list[_R]:
+    """``[c() for c in calls]``, side by side (:func:`run_parts`) when ``side_by_side``."""
+    return run_parts(lambda call: call(), calls) if side_by_side else [call() for call in calls]
+
+
+def chunks(n: int, threads: int) -> list[tuple[int, int]]:
+    """``n`` items cut into ``threads`` runs of nearly equal length, as ``(start, end)``
+    (one run below :data:`PARALLEL_FROM_LINES` items, and for none)."""
+    cut = n >= max(PARALLEL_FROM_LINES, 1)
+    bounds = np.linspace(0, n, max(threads, 1) + 1 if cut else 2).astype(np.int64).tolist()
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
